@@ -1,0 +1,105 @@
+using System.Numerics;
+
+namespace Kernels.Reference;
+
+/// <summary>
+/// Oracle 2-D convolution (cross-correlation, as in every CNN library): textbook loops over the zero-padded
+/// input, never optimised. x (N, C, H, W), w (F, C, HH, WW), b (F), y (N, F, Hout, Wout) with
+/// <c>Hout = floor((H + 2*pad - HH) / stride) + 1</c> (see <see cref="Geometry.OutputSize"/>).
+/// </summary>
+public static class Conv2D
+{
+    /// <summary>
+    /// <c>y[n,f,i,j] = b[f] + sum_{c,p,q} x[n, c, i*stride - pad + p, j*stride - pad + q] * w[f,c,p,q]</c>,
+    /// reading x outside its bounds as zero.
+    /// </summary>
+    public static void Forward<T>(ReadOnlyNchwSpan<T> x, ReadOnlyNchwSpan<T> w, ReadOnlySpan<T> b, Conv2DParams p, NchwSpan<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Validate(x, w, b.Length, p, y.Shape, nameof(y));
+        Guard.NoOverlap(y.Span, x.Span, nameof(y), nameof(x));
+        Guard.NoOverlap(y.Span, w.Span, nameof(y), nameof(w));
+        Guard.NoOverlap(y.Span, b, nameof(y), nameof(b));
+        Shape4 ys = y.Shape;
+        for (int n = 0; n < ys.N; n++)
+        for (int f = 0; f < ys.C; f++)
+        for (int i = 0; i < ys.H; i++)
+        for (int j = 0; j < ys.W; j++)
+        {
+            T sum = T.Zero;
+            for (int c = 0; c < x.Shape.C; c++)
+            for (int pi = 0; pi < w.Shape.H; pi++)
+            for (int qj = 0; qj < w.Shape.W; qj++)
+            {
+                int h = i * p.Stride - p.Pad + pi, v = j * p.Stride - p.Pad + qj;
+                if (h >= 0 && h < x.Shape.H && v >= 0 && v < x.Shape.W)
+                    sum += x[n, c, h, v] * w[f, c, pi, qj];
+            }
+            y[n, f, i, j] = sum + b[f];
+        }
+    }
+
+    /// <summary>
+    /// Gradients of the forward pass given dout (N, F, Hout, Wout): dx (N, C, H, W), dw (F, C, HH, WW) and
+    /// db (F) are overwritten (not accumulated into). <c>db[f] = sum dout[:, f]</c>,
+    /// <c>dw[f,c,p,q] = sum dout[n,f,i,j] * xpad[n,c,i*s+p,j*s+q]</c>, dx scatters <c>w * dout</c> back.
+    /// </summary>
+    public static void Backward<T>(ReadOnlyNchwSpan<T> dout, ReadOnlyNchwSpan<T> x, ReadOnlyNchwSpan<T> w, Conv2DParams p,
+        NchwSpan<T> dx, NchwSpan<T> dw, Span<T> db)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Validate(x, w, db.Length, p, dout.Shape, nameof(dout));
+        Guard.Shape(dx.Shape, x.Shape, nameof(dx), "x");
+        Guard.Shape(dw.Shape, w.Shape, nameof(dw), "w");
+        GuardOutputs(dout.Span, x.Span, w.Span, dx.Span, dw.Span, db);
+
+        dx.Span.Clear();
+        dw.Span.Clear();
+        db.Clear();
+        Shape4 ys = dout.Shape;
+        for (int n = 0; n < ys.N; n++)
+        for (int f = 0; f < ys.C; f++)
+        for (int i = 0; i < ys.H; i++)
+        for (int j = 0; j < ys.W; j++)
+        {
+            T g = dout[n, f, i, j];
+            db[f] += g;
+            for (int c = 0; c < x.Shape.C; c++)
+            for (int pi = 0; pi < w.Shape.H; pi++)
+            for (int qj = 0; qj < w.Shape.W; qj++)
+            {
+                int h = i * p.Stride - p.Pad + pi, v = j * p.Stride - p.Pad + qj;
+                if (h >= 0 && h < x.Shape.H && v >= 0 && v < x.Shape.W)
+                {
+                    dw[f, c, pi, qj] += g * x[n, c, h, v];
+                    dx[n, c, h, v] += g * w[f, c, pi, qj];
+                }
+            }
+        }
+    }
+
+    /// <summary>Shape checks shared by the oracle and the fast convolution.</summary>
+    internal static void Validate<T>(ReadOnlyNchwSpan<T> x, ReadOnlyNchwSpan<T> w, int biasLength, Conv2DParams p, Shape4 output, string outputName)
+    {
+        Shape4 expected = Geometry.Conv2DOutput(x.Shape, w.Shape, biasLength, p);
+        Guard.Shape(output, expected, outputName, "the convolution of x " + x.Shape + " with w " + w.Shape);
+    }
+
+    /// <summary>The three gradients must not overlap each other or any input (each is cleared before the inputs are read).</summary>
+    internal static void GuardOutputs<T>(ReadOnlySpan<T> dout, ReadOnlySpan<T> x, ReadOnlySpan<T> w, Span<T> dx, Span<T> dw, Span<T> db)
+    {
+        ReadOnlySpan<T> rdx = dx, rdw = dw, rdb = db;
+        Guard.NoOverlap(rdx, dout, nameof(dx), nameof(dout));
+        Guard.NoOverlap(rdx, x, nameof(dx), nameof(x));
+        Guard.NoOverlap(rdx, w, nameof(dx), nameof(w));
+        Guard.NoOverlap(rdw, dout, nameof(dw), nameof(dout));
+        Guard.NoOverlap(rdw, x, nameof(dw), nameof(x));
+        Guard.NoOverlap(rdw, w, nameof(dw), nameof(w));
+        Guard.NoOverlap(rdw, rdx, nameof(dw), nameof(dx));
+        Guard.NoOverlap(rdb, dout, nameof(db), nameof(dout));
+        Guard.NoOverlap(rdb, x, nameof(db), nameof(x));
+        Guard.NoOverlap(rdb, w, nameof(db), nameof(w));
+        Guard.NoOverlap(rdb, rdx, nameof(db), nameof(dx));
+        Guard.NoOverlap(rdb, rdw, nameof(db), nameof(dw));
+    }
+}
