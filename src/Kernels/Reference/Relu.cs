@@ -12,8 +12,7 @@ public static class Relu
     public static void Forward<T>(ReadOnlySpan<T> x, Span<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.Length(y.Length, x.Length, nameof(y), "x");
-        Guard.NoPartialOverlap<T>(y, x, nameof(y), nameof(x));
+        ValidateForward<T>(x, y);
         for (int i = 0; i < x.Length; i++)
             y[i] = T.IsNaN(x[i]) || x[i] > T.Zero ? x[i] : T.Zero;
     }
@@ -25,11 +24,22 @@ public static class Relu
     public static void Backward<T>(ReadOnlySpan<T> dout, ReadOnlySpan<T> x, Span<T> dx)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.Length(dout.Length, x.Length, nameof(dout), "x");
-        Guard.Length(dx.Length, x.Length, nameof(dx), "x");
-        Guard.NoPartialOverlap<T>(dx, dout, nameof(dx), nameof(dout));
-        Guard.NoPartialOverlap<T>(dx, x, nameof(dx), nameof(x));
+        ValidateBackward<T>(dout, x, dx);
         for (int i = 0; i < x.Length; i++)
             dx[i] = x[i] > T.Zero ? dout[i] : T.Zero;
+    }
+
+    internal static void ValidateForward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
+    {
+        Guard.Length(y.Length, x.Length, nameof(y), "x");
+        Guard.NoPartialOverlap(y, x, nameof(y), nameof(x));
+    }
+
+    internal static void ValidateBackward<T>(ReadOnlySpan<T> dout, ReadOnlySpan<T> x, ReadOnlySpan<T> dx)
+    {
+        Guard.Length(dout.Length, x.Length, nameof(dout), "x");
+        Guard.Length(dx.Length, x.Length, nameof(dx), "x");
+        Guard.NoPartialOverlap(dx, dout, nameof(dx), nameof(dout));
+        Guard.NoPartialOverlap(dx, x, nameof(dx), nameof(x));
     }
 }

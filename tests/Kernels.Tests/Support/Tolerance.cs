@@ -18,4 +18,16 @@ public static class Tolerance
     /// length-K sum is at most K * eps relative; 1e-12 covers K up to ~4500.
     /// </summary>
     public const double DoubleReorder = 1e-12;
+
+    /// <summary>Unit roundoff of float: 2^-24.</summary>
+    public const double FloatUnitRoundoff = 1.0 / (1 << 24);
+
+    /// <summary>
+    /// Bound on |fast - exact| for a float sum of <paramref name="terms"/> products (GEMM, convolution, affine),
+    /// compared with the same sum evaluated in double. The classic bound for any summation order, fused or not, is
+    /// <c>terms * u * sum |a_i b_i|</c> (u = 2^-24); two more roundings cover alpha/beta scaling and the bias.
+    /// <paramref name="absSum"/> is the sum of absolute values of the products (the reference run on |inputs|).
+    /// A wrong or missing term changes the result by about absSum / terms, which this bound always catches.
+    /// </summary>
+    public static double SumBound(int terms, double absSum) => (terms + 2) * FloatUnitRoundoff * absSum + 1e-35;
 }

@@ -1,8 +1,10 @@
 using CommunityToolkit.HighPerformance;
 using Kernels.Diagnostics;
-using Kernels.Reference;
 
 namespace Kernels.Tests.Validation;
+
+// Inside the namespace so that the oracles win over the fast kernels of the same names in namespace Kernels.
+using Kernels.Reference;
 
 /// <summary>
 /// One row per kind of bad input for every public entry of the reference layers: the call must throw the
