@@ -1,0 +1,172 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using Kernels.Convolution;
+using Kernels.GemmInternals;
+
+namespace Kernels;
+
+/// <summary>
+/// Fast 2-D convolution: im2col of chunks of output pixels into pooled scratch, then the packed GEMM
+/// (<see cref="Gemm"/>). Same shapes and semantics as <see cref="Reference.Conv2D"/>: x (N, C, H, W),
+/// w (F, C, HH, WW), b (F), y (N, F, Hout, Wout). Scratch per worker is one chunk of columns, about 1 MiB
+/// (at most max(1 MiB, 128 * C*HH*WW bytes)), whatever the batch or image size; a 1x1 stride-1 unpadded
+/// convolution needs none. Results are bitwise identical for every <c>maxDegreeOfParallelism</c>.
+/// </summary>
+public static unsafe class Conv2D
+{
+    /// <summary><c>y[n,f,:,:] = b[f] + W[f] * im2col(x[n])</c>; see <see cref="Reference.Conv2D.Forward{T}"/>.</summary>
+    /// <param name="x">Input (N, C, H, W).</param>
+    /// <param name="w">Filters (F, C, HH, WW).</param>
+    /// <param name="b">Bias (F).</param>
+    /// <param name="p">Stride and zero padding.</param>
+    /// <param name="y">Output (N, F, Hout, Wout); must not overlap the inputs.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default): the calling thread only; -1: every core; n: at most n threads.</param>
+    public static void Forward(ReadOnlyNchwSpan<float> x, ReadOnlyNchwSpan<float> w, ReadOnlySpan<float> b, Conv2DParams p, NchwSpan<float> y,
+        int maxDegreeOfParallelism = 1)
+    {
+        Reference.Conv2D.Validate(x, w, b.Length, p, y.Shape, nameof(y));
+        Guard.NoOverlap(y.Span, x.Span, nameof(y), nameof(x));
+        Guard.NoOverlap(y.Span, w.Span, nameof(y), nameof(w));
+        Guard.NoOverlap(y.Span, b, nameof(y), nameof(b));
+        int degree = Parallelism.Resolve(maxDegreeOfParallelism);
+        var g = new ConvGeometry(x.Shape, w.Shape, p, y.Shape);
+        fixed (float* px = x.Span, pw = w.Span, pb = b, py = y.Span)
+        {
+            var job = new ForwardImage(g, px, pw, pb, py, w.Shape.N, x.Shape.N >= degree ? 1 : degree);
+            Parallelism.For(x.Shape.N, x.Shape.N >= degree ? degree : 1, job);
+        }
+    }
+
+    /// <summary>
+    /// Gradients given dout (N, F, Hout, Wout): dx (N, C, H, W), dw (F, C, HH, WW), db (F), all overwritten.
+    /// db and dw are reduced over the batch in image order, so they too are identical for every thread count.
+    /// </summary>
+    /// <param name="dout">Upstream gradient (N, F, Hout, Wout).</param>
+    /// <param name="x">The forward input (N, C, H, W).</param>
+    /// <param name="w">The filters (F, C, HH, WW).</param>
+    /// <param name="p">Stride and zero padding of the forward pass.</param>
+    /// <param name="dx">Gradient of x; must not overlap anything else.</param>
+    /// <param name="dw">Gradient of w; must not overlap anything else.</param>
+    /// <param name="db">Gradient of b (F); must not overlap anything else.</param>
+    /// <param name="maxDegreeOfParallelism">1 (default): the calling thread only; -1: every core; n: at most n threads.</param>
+    public static void Backward(ReadOnlyNchwSpan<float> dout, ReadOnlyNchwSpan<float> x, ReadOnlyNchwSpan<float> w, Conv2DParams p,
+        NchwSpan<float> dx, NchwSpan<float> dw, Span<float> db, int maxDegreeOfParallelism = 1)
+    {
+        Reference.Conv2D.Validate(x, w, db.Length, p, dout.Shape, nameof(dout));
+        Guard.Shape(dx.Shape, x.Shape, nameof(dx), "x");
+        Guard.Shape(dw.Shape, w.Shape, nameof(dw), "w");
+        Reference.Conv2D.GuardOutputs(dout.Span, x.Span, w.Span, dx.Span, dw.Span, db);
+        int degree = Parallelism.Resolve(maxDegreeOfParallelism);
+        var g = new ConvGeometry(x.Shape, w.Shape, p, dout.Shape);
+        int n = x.Shape.N, f = w.Shape.N;
+
+        // db[f] = sum over images (in order) of the sum of dout's plane f.
+        db.Clear();
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < f; k++)
+                db[k] += TensorPrimitives.Sum(dout.Plane(i, k));
+
+        fixed (float* pdout = dout.Span, px = x.Span, pw = w.Span, pdx = dx.Span, pdw = dw.Span)
+        {
+            // dx: independent per image.
+            var dxJob = new BackwardDataImage(g, pdout, pw, pdx, f, n >= degree ? 1 : degree);
+            Parallelism.For(n, n >= degree ? degree : 1, dxJob);
+
+            // dw = sum_n dout[n] * im2col(x[n])^T, accumulated image after image, chunk after chunk.
+            BackwardFilter(g, pdout, px, pdw, n, f, degree);
+        }
+    }
+
+    private readonly struct ForwardImage(ConvGeometry g, float* x, float* w, float* b, float* y, int filters, int gemmDegree) : IIndexAction
+    {
+        public void Invoke(int image)
+        {
+            int pixels = g.Pixels, k = g.K, chunk = g.ChunkPixels;
+            float* xn = x + (long)image * g.C * g.H * g.W, yn = y + (long)image * filters * pixels;
+            float[]? cols = g.IsPointwise ? null : ArrayPool<float>.Shared.Rent(k * chunk);
+            try
+            {
+                fixed (float* pc = cols)
+                {
+                    for (int p0 = 0; p0 < pixels; p0 += chunk)
+                    {
+                        int count = Math.Min(chunk, pixels - p0);
+                        for (int f = 0; f < filters; f++) new Span<float>(yn + (long)f * pixels + p0, count).Fill(b[f]);
+                        float* bm = pc;
+                        nint ldb = count;
+                        if (g.IsPointwise) { bm = xn + p0; ldb = pixels; }
+                        else g.Im2Col(xn, p0, count, pc);
+                        GemmCore.Run(false, false, filters, count, k, 1f, w, k, bm, ldb, 1f, yn + p0, pixels, gemmDegree);
+                    }
+                }
+            }
+            finally
+            {
+                if (cols is not null) ArrayPool<float>.Shared.Return(cols);
+            }
+        }
+    }
+
+    private readonly struct BackwardDataImage(ConvGeometry g, float* dout, float* w, float* dx, int filters, int gemmDegree) : IIndexAction
+    {
+        public void Invoke(int image)
+        {
+            int pixels = g.Pixels, k = g.K, chunk = g.ChunkPixels;
+            float* dn = dout + (long)image * filters * pixels, dxn = dx + (long)image * g.C * g.H * g.W;
+            if (g.IsPointwise)
+            {
+                // dx[n] (C x HW) = W^T (C x F) * dout[n] (F x HW), written directly.
+                GemmCore.Run(true, false, k, pixels, filters, 1f, w, k, dn, pixels, 0f, dxn, pixels, gemmDegree);
+                return;
+            }
+            new Span<float>(dxn, g.C * g.H * g.W).Clear();
+            float[] dcols = ArrayPool<float>.Shared.Rent(k * chunk);
+            try
+            {
+                fixed (float* pc = dcols)
+                {
+                    for (int p0 = 0; p0 < pixels; p0 += chunk)
+                    {
+                        int count = Math.Min(chunk, pixels - p0);
+                        GemmCore.Run(true, false, k, count, filters, 1f, w, k, dn + p0, pixels, 0f, pc, count, gemmDegree);
+                        g.Col2ImAdd(pc, p0, count, dxn);
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(dcols);
+            }
+        }
+    }
+
+    private static void BackwardFilter(ConvGeometry g, float* dout, float* x, float* dw, int images, int filters, int degree)
+    {
+        int pixels = g.Pixels, k = g.K, chunk = g.ChunkPixels;
+        float[]? cols = g.IsPointwise ? null : ArrayPool<float>.Shared.Rent(k * chunk);
+        try
+        {
+            fixed (float* pc = cols)
+            {
+                for (int n = 0; n < images; n++)
+                {
+                    float* dn = dout + (long)n * filters * pixels, xn = x + (long)n * g.C * g.H * g.W;
+                    for (int p0 = 0; p0 < pixels; p0 += chunk)
+                    {
+                        int count = Math.Min(chunk, pixels - p0);
+                        float* bm = pc;
+                        nint ldb = count;
+                        if (g.IsPointwise) { bm = xn + p0; ldb = pixels; }
+                        else g.Im2Col(xn, p0, count, pc);
+                        float beta = n == 0 && p0 == 0 ? 0f : 1f;
+                        GemmCore.Run(false, true, filters, k, count, 1f, dn + p0, pixels, bm, ldb, beta, dw, k, degree);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            if (cols is not null) ArrayPool<float>.Shared.Return(cols);
+        }
+    }
+}

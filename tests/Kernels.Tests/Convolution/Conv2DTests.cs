@@ -1,0 +1,123 @@
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace Kernels.Tests.Convolution;
+
+public static class ConvArbitraries
+{
+    // Channels up to 64 but then small images; spatial sizes off the vector widths; stride up to 3 (> filter
+    // sometimes), pad up to filter - 1, rectangular filters; one case in eight is a pointwise 1x1 convolution.
+    private static readonly Gen<ConvCase> General =
+        from big in Gen.Frequency((4, Gen.Constant(false)), (1, Gen.Constant(true)))
+        from c in CaseGen.Conv(big ? new Bounds(MaxN: 2, MaxC: 64, MaxHW: 9, MaxF: 40, MaxK: 3, MaxStride: 2, MaxMat: 0)
+                                   : new Bounds(MaxN: 3, MaxC: 5, MaxHW: 19, MaxF: 9, MaxK: 5, MaxStride: 3, MaxMat: 0))
+        select c;
+
+    private static readonly Gen<ConvCase> Pointwise =
+        from c in CaseGen.Conv(new Bounds(MaxN: 3, MaxC: 20, MaxHW: 19, MaxF: 20, MaxK: 1, MaxStride: 1, MaxMat: 0))
+        select c with { HH = 1, WW = 1, Stride = 1, Pad = 0 };
+
+    public static Arbitrary<ConvCase> Conv() => Arb.From(Gen.Frequency((7, General), (1, Pointwise)), CaseGen.Shrink);
+}
+
+public sealed class ConvPropertyAttribute : FsCheck.Xunit.PropertyAttribute
+{
+    public ConvPropertyAttribute()
+    {
+        Arbitrary = [typeof(ConvArbitraries)];
+        MaxTest = 100;
+    }
+}
+
+/// <summary>The fast convolution against the double-precision oracle, within the summation bound of each output.</summary>
+[Trait("Category", "Kernel")]
+public class Conv2DTests
+{
+    private sealed record Data(float[] X, float[] W, float[] B, float[] Dout);
+
+    private static Data Make(ConvCase k) => new(TestData.Floats(k.Seed, k.X.Length), TestData.Floats(k.Seed + 1, k.Filter.Length),
+        TestData.Floats(k.Seed + 2, k.F), TestData.Floats(k.Seed + 3, k.Y.Length));
+
+    private static float[] Forward(ConvCase k, Data d, int degree, Guarded? y = null)
+    {
+        y ??= new Guarded(k.Y.Length);
+        Conv2D.Forward(new ReadOnlyNchwSpan<float>(d.X, k.X), new ReadOnlyNchwSpan<float>(d.W, k.Filter), d.B, k.P, new NchwSpan<float>(y.Span, k.Y), degree);
+        return y.ToArray();
+    }
+
+    private static (float[] Dx, float[] Dw, float[] Db) Backward(ConvCase k, Data d, int degree, Guarded? dx = null, Guarded? dw = null, Guarded? db = null)
+    {
+        dx ??= new Guarded(k.X.Length);
+        dw ??= new Guarded(k.Filter.Length);
+        db ??= new Guarded(k.F);
+        Conv2D.Backward(new ReadOnlyNchwSpan<float>(d.Dout, k.Y), new ReadOnlyNchwSpan<float>(d.X, k.X), new ReadOnlyNchwSpan<float>(d.W, k.Filter), k.P,
+            new NchwSpan<float>(dx.Span, k.X), new NchwSpan<float>(dw.Span, k.Filter), db.Span, degree);
+        return (dx.ToArray(), dw.ToArray(), db.ToArray());
+    }
+
+    [ConvProperty]
+    public void Forward_matches_the_oracle(ConvCase k)
+    {
+        Data d = Make(k);
+        var y = new Guarded(k.Y.Length);
+        float[] fast = Forward(k, d, 1, y);
+        y.AssertIntact("y");
+
+        double[] exact = new double[k.Y.Length], scale = new double[k.Y.Length];
+        Kernels.Reference.Conv2D.Forward(new ReadOnlyNchwSpan<double>(FloatAssert.ToDouble(d.X), k.X), new ReadOnlyNchwSpan<double>(FloatAssert.ToDouble(d.W), k.Filter),
+            FloatAssert.ToDouble(d.B), k.P, new NchwSpan<double>(exact, k.Y));
+        Kernels.Reference.Conv2D.Forward(new ReadOnlyNchwSpan<double>(FloatAssert.Abs(d.X), k.X), new ReadOnlyNchwSpan<double>(FloatAssert.Abs(d.W), k.Filter),
+            FloatAssert.Abs(d.B), k.P, new NchwSpan<double>(scale, k.Y));
+        FloatAssert.WithinSumBound(fast, exact, scale, k.C * k.HH * k.WW + 1, "y");
+    }
+
+    [ConvProperty]
+    public void Backward_matches_the_oracle(ConvCase k)
+    {
+        Data d = Make(k);
+        Guarded gx = new(k.X.Length), gw = new(k.Filter.Length), gb = new(k.F);
+        (float[] dx, float[] dw, float[] db) = Backward(k, d, 1, gx, gw, gb);
+        gx.AssertIntact("dx");
+        gw.AssertIntact("dw");
+        gb.AssertIntact("db");
+
+        double[] ex = new double[k.X.Length], ew = new double[k.Filter.Length], eb = new double[k.F];
+        double[] sx = new double[k.X.Length], sw = new double[k.Filter.Length], sb = new double[k.F];
+        Kernels.Reference.Conv2D.Backward(new ReadOnlyNchwSpan<double>(FloatAssert.ToDouble(d.Dout), k.Y), new ReadOnlyNchwSpan<double>(FloatAssert.ToDouble(d.X), k.X),
+            new ReadOnlyNchwSpan<double>(FloatAssert.ToDouble(d.W), k.Filter), k.P, new NchwSpan<double>(ex, k.X), new NchwSpan<double>(ew, k.Filter), eb);
+        Kernels.Reference.Conv2D.Backward(new ReadOnlyNchwSpan<double>(FloatAssert.Abs(d.Dout), k.Y), new ReadOnlyNchwSpan<double>(FloatAssert.Abs(d.X), k.X),
+            new ReadOnlyNchwSpan<double>(FloatAssert.Abs(d.W), k.Filter), k.P, new NchwSpan<double>(sx, k.X), new NchwSpan<double>(sw, k.Filter), sb);
+        int pixels = k.Y.H * k.Y.W;
+        FloatAssert.WithinSumBound(dx, ex, sx, k.F * k.HH * k.WW, "dx");
+        FloatAssert.WithinSumBound(dw, ew, sw, k.N * pixels, "dw");
+        FloatAssert.WithinSumBound(db, eb, sb, k.N * pixels, "db");
+    }
+
+    [ConvProperty]
+    public void Results_are_bitwise_identical_for_any_thread_count(ConvCase k)
+    {
+        Data d = Make(k);
+        float[] y1 = Forward(k, d, 1);
+        (float[] dx1, float[] dw1, float[] db1) = Backward(k, d, 1);
+        foreach (int degree in new[] { 2, 4 })
+        {
+            FloatAssert.BitwiseEqual(y1, Forward(k, d, degree), $"y, {degree} threads");
+            (float[] dx, float[] dw, float[] db) = Backward(k, d, degree);
+            FloatAssert.BitwiseEqual(dx1, dx, $"dx, {degree} threads");
+            FloatAssert.BitwiseEqual(dw1, dw, $"dw, {degree} threads");
+            FloatAssert.BitwiseEqual(db1, db, $"db, {degree} threads");
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 64, 30, 30, 8, 3, 3, 1, 1)]   // K = 576, 900 pixels: three im2col chunks of 448
+    [InlineData(2, 1, 70, 70, 3, 1, 1, 1, 0)]    // pointwise, 4900 pixels
+    [InlineData(1, 3, 40, 40, 5, 7, 7, 1, 3)]    // the notes' 7x7 filter with pad 3
+    [InlineData(1, 2, 9, 9, 2, 2, 2, 5, 0)]      // stride larger than the filter
+    public void Chunked_and_special_shapes_match_the_oracle(int n, int c, int h, int w, int f, int hh, int ww, int stride, int pad)
+    {
+        var k = new ConvCase(n, c, h, w, f, hh, ww, stride, pad, 7);
+        Forward_matches_the_oracle(k);
+        Backward_matches_the_oracle(k);
+    }
+}
