@@ -7,11 +7,13 @@ namespace Kernels.Reference;
 /// no padding; windows may overlap.
 /// <para>Tie rule: backward sends a window's gradient to its FIRST maximal element in row-major window order
 /// (PyTorch's rule). The cs231n notes used <c>window == max</c>, which gives the gradient to every tied element
-/// and so over-counts it. A NaN in a window makes the output NaN and takes the gradient (first NaN wins).</para>
+/// and so over-counts it. A NaN in a window makes the output NaN and takes the gradient (first NaN wins).
+/// The forward value is the IEEE 754-2019 maximum (<c>T.Max</c>), so a window of -0 and +0 gives +0 while its
+/// gradient goes to whichever zero comes first (they compare equal).</para>
 /// </summary>
 public static class MaxPool2D
 {
-    /// <summary><c>y[n,c,i,j] = max_{p,q} x[n, c, i*stride + p, j*stride + q]</c> (NaN if the window holds a NaN).</summary>
+    /// <summary><c>y[n,c,i,j] = max_{p,q} x[n, c, i*stride + p, j*stride + q]</c> (IEEE maximum: NaN if the window holds a NaN).</summary>
     public static void Forward<T>(ReadOnlyNchwSpan<T> x, Pool2DParams p, NchwSpan<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -23,8 +25,11 @@ public static class MaxPool2D
         for (int i = 0; i < ys.H; i++)
         for (int j = 0; j < ys.W; j++)
         {
-            (int h, int v) = ArgMax(x, n, c, i, j, p);
-            y[n, c, i, j] = x[n, c, h, v];
+            T m = x[n, c, i * p.Stride, j * p.Stride];
+            for (int pi = 0; pi < p.PoolHeight; pi++)
+            for (int qj = 0; qj < p.PoolWidth; qj++)
+                m = T.Max(m, x[n, c, i * p.Stride + pi, j * p.Stride + qj]);
+            y[n, c, i, j] = m;
         }
     }
 

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace Kernels.Simd;
 
@@ -24,6 +26,21 @@ internal interface IVectorOps<TVec> where TVec : struct
     static abstract TVec Max(TVec a, TVec b);
     /// <summary>Lanes of <paramref name="value"/> where <c>x &gt; 0</c>, +0 elsewhere (0 also where x is NaN).</summary>
     static abstract TVec WherePositive(TVec x, TVec value);
+    static abstract TVec Subtract(TVec a, TVec b);
+    static abstract TVec Divide(TVec a, TVec b);
+    /// <summary>All-ones lanes where <c>a == b</c> or a is NaN (a window's candidates for the gradient).</summary>
+    static abstract TVec EqualsOrNaN(TVec a, TVec b);
+    static abstract TVec And(TVec a, TVec b);
+    static abstract TVec AndNot(TVec a, TVec notMask);
+    static abstract TVec Or(TVec a, TVec b);
+    /// <summary>Even-indexed elements of the concatenation [lo, hi] (deinterleave, for stride-2 windows).</summary>
+    static abstract TVec Even(TVec lo, TVec hi);
+    /// <summary>Odd-indexed elements of the concatenation [lo, hi].</summary>
+    static abstract TVec Odd(TVec lo, TVec hi);
+    /// <summary>First half of the interleave [a0, b0, a1, b1, ...] (the inverse of Even/Odd).</summary>
+    static abstract TVec ZipLow(TVec a, TVec b);
+    /// <summary>Second half of the interleave [a0, b0, a1, b1, ...].</summary>
+    static abstract TVec ZipHigh(TVec a, TVec b);
 }
 
 internal readonly struct V512 : IVectorOps<Vector512<float>>
@@ -38,6 +55,22 @@ internal readonly struct V512 : IVectorOps<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> WherePositive(Vector512<float> x, Vector512<float> value) => Vector512.GreaterThan(x, Vector512<float>.Zero) & value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Subtract(Vector512<float> a, Vector512<float> b) => a - b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Divide(Vector512<float> a, Vector512<float> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> EqualsOrNaN(Vector512<float> a, Vector512<float> b) => Vector512.Equals(a, b) | ~Vector512.Equals(a, a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> And(Vector512<float> a, Vector512<float> b) => a & b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> AndNot(Vector512<float> a, Vector512<float> notMask) => Vector512.AndNot(a, notMask);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Or(Vector512<float> a, Vector512<float> b) => a | b;
+
+    // AVX-512's two-source permute does each in one instruction.
+    private static readonly Vector512<int> EvenIndex = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    private static readonly Vector512<int> OddIndex = EvenIndex + Vector512<int>.One;
+    private static readonly Vector512<int> LowIndex = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    private static readonly Vector512<int> HighIndex = LowIndex + Vector512.Create(8);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Even(Vector512<float> lo, Vector512<float> hi) => Avx512F.PermuteVar16x32x2(lo, EvenIndex, hi);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Odd(Vector512<float> lo, Vector512<float> hi) => Avx512F.PermuteVar16x32x2(lo, OddIndex, hi);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> ZipLow(Vector512<float> a, Vector512<float> b) => Avx512F.PermuteVar16x32x2(a, LowIndex, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> ZipHigh(Vector512<float> a, Vector512<float> b) => Avx512F.PermuteVar16x32x2(a, HighIndex, b);
 }
 
 internal readonly struct V256 : IVectorOps<Vector256<float>>
@@ -52,6 +85,22 @@ internal readonly struct V256 : IVectorOps<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> WherePositive(Vector256<float> x, Vector256<float> value) => Vector256.GreaterThan(x, Vector256<float>.Zero) & value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Subtract(Vector256<float> a, Vector256<float> b) => a - b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Divide(Vector256<float> a, Vector256<float> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> EqualsOrNaN(Vector256<float> a, Vector256<float> b) => Vector256.Equals(a, b) | ~Vector256.Equals(a, a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> And(Vector256<float> a, Vector256<float> b) => a & b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> AndNot(Vector256<float> a, Vector256<float> notMask) => Vector256.AndNot(a, notMask);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Or(Vector256<float> a, Vector256<float> b) => a | b;
+
+    // AVX2: shuffle within 128-bit lanes, then fix the lane order with one cross-lane permute.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Even(Vector256<float> lo, Vector256<float> hi) =>
+        Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Odd(Vector256<float> lo, Vector256<float> hi) =>
+        Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> ZipLow(Vector256<float> a, Vector256<float> b) =>
+        Avx.Permute2x128(Avx.UnpackLow(a, b), Avx.UnpackHigh(a, b), 0x20);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> ZipHigh(Vector256<float> a, Vector256<float> b) =>
+        Avx.Permute2x128(Avx.UnpackLow(a, b), Avx.UnpackHigh(a, b), 0x31);
 }
 
 internal readonly struct V128 : IVectorOps<Vector128<float>>
@@ -66,6 +115,24 @@ internal readonly struct V128 : IVectorOps<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Vector128.Max(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> WherePositive(Vector128<float> x, Vector128<float> value) => Vector128.GreaterThan(x, Vector128<float>.Zero) & value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Subtract(Vector128<float> a, Vector128<float> b) => a - b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Divide(Vector128<float> a, Vector128<float> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> EqualsOrNaN(Vector128<float> a, Vector128<float> b) => Vector128.Equals(a, b) | ~Vector128.Equals(a, a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> And(Vector128<float> a, Vector128<float> b) => a & b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> AndNot(Vector128<float> a, Vector128<float> notMask) => Vector128.AndNot(a, notMask);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Or(Vector128<float> a, Vector128<float> b) => a | b;
+
+    // SSE shuffles or NEON unzip/zip; any other Vector128 hardware takes the element-wise fallback.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Even(Vector128<float> lo, Vector128<float> hi) =>
+        Sse.IsSupported ? Sse.Shuffle(lo, hi, 0b10_00_10_00) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.UnzipEven(lo, hi)
+        : Vector128.Create(lo[0], lo[2], hi[0], hi[2]);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Odd(Vector128<float> lo, Vector128<float> hi) =>
+        Sse.IsSupported ? Sse.Shuffle(lo, hi, 0b11_01_11_01) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.UnzipOdd(lo, hi)
+        : Vector128.Create(lo[1], lo[3], hi[1], hi[3]);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> ZipLow(Vector128<float> a, Vector128<float> b) =>
+        Sse.IsSupported ? Sse.UnpackLow(a, b) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(a, b) : Vector128.Create(a[0], b[0], a[1], b[1]);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> ZipHigh(Vector128<float> a, Vector128<float> b) =>
+        Sse.IsSupported ? Sse.UnpackHigh(a, b) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(a, b) : Vector128.Create(a[2], b[2], a[3], b[3]);
 }
 
 /// <summary>One-lane "vectors": the portable path when no SIMD width is hardware-accelerated.</summary>
@@ -81,6 +148,18 @@ internal readonly struct ScalarOps : IVectorOps<float>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Add(float a, float b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Max(float a, float b) => float.IsNaN(a) || float.IsNaN(b) ? float.NaN : a > b ? a : b > a ? b : (float.IsNegative(a) ? b : a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float WherePositive(float x, float value) => x > 0f ? value : 0f;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Subtract(float a, float b) => a - b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Divide(float a, float b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float EqualsOrNaN(float a, float b) => a == b || float.IsNaN(a) ? AllOnes : 0f;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float And(float a, float b) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) & BitConverter.SingleToInt32Bits(b));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float AndNot(float a, float notMask) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) & ~BitConverter.SingleToInt32Bits(notMask));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Or(float a, float b) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) | BitConverter.SingleToInt32Bits(b));
+    // One lane: [lo, hi] has two elements, so "even" is lo and "odd" is hi; zipping is the inverse.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Even(float lo, float hi) => lo;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Odd(float lo, float hi) => hi;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float ZipLow(float a, float b) => a;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float ZipHigh(float a, float b) => b;
+    private static readonly float AllOnes = BitConverter.Int32BitsToSingle(-1);
 }
 
 /// <summary>Which vector width the fast kernels use on this machine (decided by the runtime's ISA switches).</summary>
