@@ -30,4 +30,12 @@ public static class Tolerance
     /// A wrong or missing term changes the result by about absSum / terms, which this bound always catches.
     /// </summary>
     public static double SumBound(int terms, double absSum) => (terms + 2) * FloatUnitRoundoff * absSum + 1e-35;
+
+    /// <summary>
+    /// Bound for the float losses against the double oracle. A softmax row costs one max, C exps (each within a
+    /// few ulps in TensorPrimitives), a length-C sum and a log; the mean adds N more terms. So the error grows with
+    /// C + N: <c>(C + N + 16) * u * scale</c>, where scale is |loss| + 1 for the loss (the +1 covers cancellation in
+    /// logsumexp - s_y) and max(|g|, 1/N) for a gradient element g.
+    /// </summary>
+    public static double LossBound(int classes, int rows, double scale) => (classes + rows + 16) * FloatUnitRoundoff * scale;
 }
