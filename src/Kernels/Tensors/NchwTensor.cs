@@ -54,13 +54,23 @@ public sealed class NchwTensor<T> : IDisposable
     public ref T this[int n, int c, int h, int w] => ref Span[Shape.Offset(n, c, h, w)];
 
     /// <summary>
-    /// The same memory as a <see cref="Tensor{T}"/> of lengths [N, C, H, W]. No copy for array-backed tensors;
-    /// a pooled tensor's array may be longer than its shape, so it is copied.
+    /// The same memory as a <see cref="Tensor{T}"/> of lengths [N, C, H, W]. No copy when the array is exactly the
+    /// tensor's length; a pooled array may be longer, and is then copied.
     /// </summary>
     public Tensor<T> ToTensor()
     {
         ReadOnlySpan<nint> lengths = [Shape.N, Shape.C, Shape.H, Shape.W];
-        return _pooled ? Tensor.Create(Span.ToArray(), lengths) : Tensor.Create(Storage, lengths);
+        return Storage.Length != Shape.Length ? Tensor.Create(Span.ToArray(), lengths) : Tensor.Create(Storage, lengths);
+    }
+
+    /// <summary>
+    /// The same elements under another shape with the same element count (e.g. (N, C, H, W) as (N, C*H*W, 1, 1)).
+    /// The result shares this tensor's array and never returns it to the pool.
+    /// </summary>
+    public NchwTensor<T> Reshape(Shape4 shape)
+    {
+        Guard.Length(shape.Length, Shape.Length, nameof(shape), $"a reshape of {Shape}");
+        return new(Storage, shape, pooled: false);
     }
 
     /// <summary>Copies a rank-4 <see cref="ReadOnlyTensorSpan{T}"/> (dense or strided) into a new array-backed tensor.</summary>

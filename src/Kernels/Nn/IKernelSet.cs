@@ -1,0 +1,113 @@
+using System.Numerics;
+using CommunityToolkit.HighPerformance;
+
+namespace Kernels.Nn;
+
+/// <summary>
+/// The layer kernels a model runs on. <see cref="FastKernels"/> (float, SIMD) trains; <see cref="ReferenceKernels{T}"/>
+/// (the oracles, float or double) gives double-precision gradient checks of whole models and the speed baseline.
+/// Every method has the shapes and semantics of the same-named kernel in <c>Kernels.Reference</c>.
+/// </summary>
+public interface IKernelSet<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>See <see cref="Reference.Conv2D.Forward{T}"/>.</summary>
+    void ConvForward(ReadOnlyNchwSpan<T> x, ReadOnlyNchwSpan<T> w, ReadOnlySpan<T> b, Conv2DParams p, NchwSpan<T> y);
+    /// <summary>See <see cref="Reference.Conv2D.Backward{T}"/>.</summary>
+    void ConvBackward(ReadOnlyNchwSpan<T> dout, ReadOnlyNchwSpan<T> x, ReadOnlyNchwSpan<T> w, Conv2DParams p, NchwSpan<T> dx, NchwSpan<T> dw, Span<T> db);
+    /// <summary>See <see cref="Reference.MaxPool2D.Forward{T}"/>.</summary>
+    void MaxPoolForward(ReadOnlyNchwSpan<T> x, Pool2DParams p, NchwSpan<T> y);
+    /// <summary>See <see cref="Reference.MaxPool2D.Backward{T}"/>.</summary>
+    void MaxPoolBackward(ReadOnlyNchwSpan<T> dout, ReadOnlyNchwSpan<T> x, Pool2DParams p, NchwSpan<T> dx);
+    /// <summary>See <see cref="Reference.AvgPool2D.Forward{T}"/>.</summary>
+    void AvgPoolForward(ReadOnlyNchwSpan<T> x, Pool2DParams p, NchwSpan<T> y);
+    /// <summary>See <see cref="Reference.AvgPool2D.Backward{T}"/>.</summary>
+    void AvgPoolBackward(ReadOnlyNchwSpan<T> dout, Shape4 xShape, Pool2DParams p, NchwSpan<T> dx);
+    /// <summary>See <see cref="Reference.Relu.Forward{T}"/>.</summary>
+    void ReluForward(ReadOnlySpan<T> x, Span<T> y);
+    /// <summary>See <see cref="Reference.Relu.Backward{T}"/>.</summary>
+    void ReluBackward(ReadOnlySpan<T> dout, ReadOnlySpan<T> x, Span<T> dx);
+    /// <summary>See <see cref="Reference.Affine.Forward{T}"/>.</summary>
+    void AffineForward(ReadOnlySpan2D<T> x, ReadOnlySpan2D<T> w, ReadOnlySpan<T> b, Span2D<T> y);
+    /// <summary>See <see cref="Reference.Affine.Backward{T}"/>.</summary>
+    void AffineBackward(ReadOnlySpan2D<T> dout, ReadOnlySpan2D<T> x, ReadOnlySpan2D<T> w, Span2D<T> dx, Span2D<T> dw, Span<T> db);
+    /// <summary>See <see cref="Reference.Losses.Softmax{T}"/>.</summary>
+    T SoftmaxLoss(ReadOnlySpan2D<T> scores, ReadOnlySpan<int> labels, Span2D<T> dscores);
+    /// <summary>See <see cref="Reference.Losses.Svm{T}"/>.</summary>
+    T SvmLoss(ReadOnlySpan2D<T> scores, ReadOnlySpan<int> labels, Span2D<T> dscores);
+    /// <summary>See <see cref="Reference.Losses.MeanSquaredError{T}"/>.</summary>
+    T MeanSquaredError(ReadOnlySpan2D<T> pred, ReadOnlySpan2D<T> target, Span2D<T> dpred);
+}
+
+/// <summary>The SIMD kernels, with one max degree of parallelism for every call.</summary>
+/// <param name="maxDegreeOfParallelism">1: the calling thread only; -1: every core; n: at most n threads. Results do not depend on it.</param>
+public sealed class FastKernels(int maxDegreeOfParallelism = 1) : IKernelSet<float>
+{
+    /// <summary>Threads each kernel may use.</summary>
+    public int MaxDegreeOfParallelism { get; } = Parallelism.Resolve(maxDegreeOfParallelism, nameof(maxDegreeOfParallelism));
+
+    /// <inheritdoc/>
+    public void ConvForward(ReadOnlyNchwSpan<float> x, ReadOnlyNchwSpan<float> w, ReadOnlySpan<float> b, Conv2DParams p, NchwSpan<float> y) =>
+        Conv2D.Forward(x, w, b, p, y, MaxDegreeOfParallelism);
+    /// <inheritdoc/>
+    public void ConvBackward(ReadOnlyNchwSpan<float> dout, ReadOnlyNchwSpan<float> x, ReadOnlyNchwSpan<float> w, Conv2DParams p, NchwSpan<float> dx, NchwSpan<float> dw, Span<float> db) =>
+        Conv2D.Backward(dout, x, w, p, dx, dw, db, MaxDegreeOfParallelism);
+    /// <inheritdoc/>
+    public void MaxPoolForward(ReadOnlyNchwSpan<float> x, Pool2DParams p, NchwSpan<float> y) => MaxPool2D.Forward(x, p, y, MaxDegreeOfParallelism);
+    /// <inheritdoc/>
+    public void MaxPoolBackward(ReadOnlyNchwSpan<float> dout, ReadOnlyNchwSpan<float> x, Pool2DParams p, NchwSpan<float> dx) => MaxPool2D.Backward(dout, x, p, dx, MaxDegreeOfParallelism);
+    /// <inheritdoc/>
+    public void AvgPoolForward(ReadOnlyNchwSpan<float> x, Pool2DParams p, NchwSpan<float> y) => AvgPool2D.Forward(x, p, y, MaxDegreeOfParallelism);
+    /// <inheritdoc/>
+    public void AvgPoolBackward(ReadOnlyNchwSpan<float> dout, Shape4 xShape, Pool2DParams p, NchwSpan<float> dx) => AvgPool2D.Backward(dout, xShape, p, dx, MaxDegreeOfParallelism);
+    /// <inheritdoc/>
+    public void ReluForward(ReadOnlySpan<float> x, Span<float> y) => Relu.Forward(x, y);
+    /// <inheritdoc/>
+    public void ReluBackward(ReadOnlySpan<float> dout, ReadOnlySpan<float> x, Span<float> dx) => Relu.Backward(dout, x, dx);
+    /// <inheritdoc/>
+    public void AffineForward(ReadOnlySpan2D<float> x, ReadOnlySpan2D<float> w, ReadOnlySpan<float> b, Span2D<float> y) => Affine.Forward(x, w, b, y, MaxDegreeOfParallelism);
+    /// <inheritdoc/>
+    public void AffineBackward(ReadOnlySpan2D<float> dout, ReadOnlySpan2D<float> x, ReadOnlySpan2D<float> w, Span2D<float> dx, Span2D<float> dw, Span<float> db) =>
+        Affine.Backward(dout, x, w, dx, dw, db, MaxDegreeOfParallelism);
+    /// <inheritdoc/>
+    public float SoftmaxLoss(ReadOnlySpan2D<float> scores, ReadOnlySpan<int> labels, Span2D<float> dscores) => Losses.Softmax(scores, labels, dscores);
+    /// <inheritdoc/>
+    public float SvmLoss(ReadOnlySpan2D<float> scores, ReadOnlySpan<int> labels, Span2D<float> dscores) => Losses.Svm(scores, labels, dscores);
+    /// <inheritdoc/>
+    public float MeanSquaredError(ReadOnlySpan2D<float> pred, ReadOnlySpan2D<float> target, Span2D<float> dpred) => Losses.MeanSquaredError(pred, target, dpred);
+}
+
+/// <summary>The oracle kernels (textbook loops), for float or double.</summary>
+public sealed class ReferenceKernels<T> : IKernelSet<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>The shared instance (the oracles keep no state).</summary>
+    public static ReferenceKernels<T> Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public void ConvForward(ReadOnlyNchwSpan<T> x, ReadOnlyNchwSpan<T> w, ReadOnlySpan<T> b, Conv2DParams p, NchwSpan<T> y) => Reference.Conv2D.Forward(x, w, b, p, y);
+    /// <inheritdoc/>
+    public void ConvBackward(ReadOnlyNchwSpan<T> dout, ReadOnlyNchwSpan<T> x, ReadOnlyNchwSpan<T> w, Conv2DParams p, NchwSpan<T> dx, NchwSpan<T> dw, Span<T> db) =>
+        Reference.Conv2D.Backward(dout, x, w, p, dx, dw, db);
+    /// <inheritdoc/>
+    public void MaxPoolForward(ReadOnlyNchwSpan<T> x, Pool2DParams p, NchwSpan<T> y) => Reference.MaxPool2D.Forward(x, p, y);
+    /// <inheritdoc/>
+    public void MaxPoolBackward(ReadOnlyNchwSpan<T> dout, ReadOnlyNchwSpan<T> x, Pool2DParams p, NchwSpan<T> dx) => Reference.MaxPool2D.Backward(dout, x, p, dx);
+    /// <inheritdoc/>
+    public void AvgPoolForward(ReadOnlyNchwSpan<T> x, Pool2DParams p, NchwSpan<T> y) => Reference.AvgPool2D.Forward(x, p, y);
+    /// <inheritdoc/>
+    public void AvgPoolBackward(ReadOnlyNchwSpan<T> dout, Shape4 xShape, Pool2DParams p, NchwSpan<T> dx) => Reference.AvgPool2D.Backward(dout, xShape, p, dx);
+    /// <inheritdoc/>
+    public void ReluForward(ReadOnlySpan<T> x, Span<T> y) => Reference.Relu.Forward(x, y);
+    /// <inheritdoc/>
+    public void ReluBackward(ReadOnlySpan<T> dout, ReadOnlySpan<T> x, Span<T> dx) => Reference.Relu.Backward(dout, x, dx);
+    /// <inheritdoc/>
+    public void AffineForward(ReadOnlySpan2D<T> x, ReadOnlySpan2D<T> w, ReadOnlySpan<T> b, Span2D<T> y) => Reference.Affine.Forward(x, w, b, y);
+    /// <inheritdoc/>
+    public void AffineBackward(ReadOnlySpan2D<T> dout, ReadOnlySpan2D<T> x, ReadOnlySpan2D<T> w, Span2D<T> dx, Span2D<T> dw, Span<T> db) =>
+        Reference.Affine.Backward(dout, x, w, dx, dw, db);
+    /// <inheritdoc/>
+    public T SoftmaxLoss(ReadOnlySpan2D<T> scores, ReadOnlySpan<int> labels, Span2D<T> dscores) => Reference.Losses.Softmax(scores, labels, dscores);
+    /// <inheritdoc/>
+    public T SvmLoss(ReadOnlySpan2D<T> scores, ReadOnlySpan<int> labels, Span2D<T> dscores) => Reference.Losses.Svm(scores, labels, dscores);
+    /// <inheritdoc/>
+    public T MeanSquaredError(ReadOnlySpan2D<T> pred, ReadOnlySpan2D<T> target, Span2D<T> dpred) => Reference.Losses.MeanSquaredError(pred, target, dpred);
+}

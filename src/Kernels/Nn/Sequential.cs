@@ -1,0 +1,123 @@
+using System.Numerics;
+
+namespace Kernels.Nn;
+
+/// <summary>
+/// Layers run in order; backward in reverse. Build a VGG-style stack (conv3x3-relu-conv3x3-relu-pool ...) or a
+/// regressor from the layer classes, then train it with <see cref="SoftmaxLoss"/> / <see cref="MeanSquaredErrorLoss"/>
+/// and an update rule. The loss adds <c>0.5 * reg * sum W^2</c> over weights and <c>reg * W</c> to their gradients.
+/// </summary>
+public sealed class Sequential<T> : Layer<T>, IClassifier<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Layer<T>[] _layers;
+    private readonly Parameter<T>[] _parameters;
+    private readonly IKernelSet<T> _kernels;
+    private NchwTensor<T>? _dscores;
+
+    /// <summary>Composes <paramref name="layers"/>; parameter names must be unique.</summary>
+    public Sequential(IKernelSet<T> kernels, params Layer<T>[] layers)
+    {
+        ArgumentNullException.ThrowIfNull(kernels);
+        ArgumentNullException.ThrowIfNull(layers);
+        if (layers.Length == 0) Guard.Throw(nameof(layers), "layers has length 0 but a network needs at least one layer.");
+        _kernels = kernels;
+        _layers = (Layer<T>[])layers.Clone();
+        _parameters = _layers.SelectMany(l => l.Parameters).ToArray();
+        string? dup = _parameters.GroupBy(p => p.Name).FirstOrDefault(g => g.Count() > 1)?.Key;
+        if (dup is not null) Guard.Throw(nameof(layers), $"parameter name {dup} appears more than once; names must be unique.");
+    }
+
+    /// <summary>L2 regularisation strength (&gt;= 0, finite).</summary>
+    public double Reg
+    {
+        get;
+        set
+        {
+            Guard.Finite(value, nameof(Reg));
+            if (value < 0) Guard.ThrowOutOfRange(nameof(Reg), value, $"Reg must be >= 0 but is {value}.");
+            field = value;
+        }
+    }
+
+    /// <summary>The layers, in order.</summary>
+    public IReadOnlyList<Layer<T>> Layers => _layers;
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<Parameter<T>> Parameters => _parameters;
+
+    /// <inheritdoc/>
+    public override Shape4 OutputShape(Shape4 input)
+    {
+        foreach (Layer<T> l in _layers) input = l.OutputShape(input);
+        return input;
+    }
+
+    /// <inheritdoc/>
+    public override NchwTensor<T> Forward(NchwTensor<T> x)
+    {
+        foreach (Layer<T> l in _layers) x = l.Forward(x);
+        return x;
+    }
+
+    /// <inheritdoc/>
+    public override NchwTensor<T> Backward(NchwTensor<T> dout)
+    {
+        for (int i = _layers.Length - 1; i >= 0; i--) dout = _layers[i].Backward(dout);
+        return dout;
+    }
+
+    /// <inheritdoc/>
+    public NchwTensor<T> Scores(NchwTensor<T> x) => Forward(x);
+
+    /// <summary>Softmax loss of the scores (N, classes) against <paramref name="labels"/>, plus L2; fills every gradient.</summary>
+    public T SoftmaxLoss(NchwTensor<T> x, ReadOnlySpan<int> labels)
+    {
+        NchwTensor<T> scores = Forward(x);
+        NchwTensor<T> d = Reuse(ref _dscores, scores.Shape);
+        T loss = _kernels.SoftmaxLoss(scores.ReadOnlyView.AsMatrix(), labels, d.View.AsMatrix());
+        Backward(d);
+        return loss + Regularize();
+    }
+
+    /// <inheritdoc/>
+    T IClassifier<T>.Loss(NchwTensor<T> x, ReadOnlySpan<int> labels) => SoftmaxLoss(x, labels);
+
+    /// <summary>Mean-squared error of the outputs (N, M) against <paramref name="targets"/> (N, M), plus L2; fills every gradient.</summary>
+    public T MeanSquaredErrorLoss(NchwTensor<T> x, ReadOnlySpan<T> targets)
+    {
+        NchwTensor<T> output = Forward(x);
+        NchwTensor<T> d = Reuse(ref _dscores, output.Shape);
+        var target = new ReadOnlyNchwSpan<T>(targets, output.Shape);
+        T loss = _kernels.MeanSquaredError(output.ReadOnlyView.AsMatrix(), target.AsMatrix(), d.View.AsMatrix());
+        Backward(d);
+        return loss + Regularize();
+    }
+
+    /// <summary>Adds <c>reg * W</c> to each weight's gradient; returns <c>0.5 * reg * sum W^2</c>.</summary>
+    private T Regularize()
+    {
+        if (Reg == 0) return T.Zero;
+        T reg = T.CreateChecked(Reg), sum = T.Zero;
+        foreach (Parameter<T> p in _parameters)
+        {
+            if (!p.IsWeight) continue;
+            for (int i = 0; i < p.Value.Length; i++)
+            {
+                sum += p.Value[i] * p.Value[i];
+                p.Grad[i] += reg * p.Value[i];
+            }
+        }
+        return T.CreateChecked(0.5) * reg * sum;
+    }
+}
+
+/// <summary>A model that scores images and computes a classification loss with gradients (what the solver trains).</summary>
+public interface IClassifier<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Class scores (N, classes, 1, 1) for images x (N, C, H, W); owned by the model.</summary>
+    NchwTensor<T> Scores(NchwTensor<T> x);
+    /// <summary>Data loss plus regularisation; fills the gradient of every parameter.</summary>
+    T Loss(NchwTensor<T> x, ReadOnlySpan<int> labels);
+    /// <summary>Every trainable parameter.</summary>
+    IReadOnlyList<Parameter<T>> Parameters { get; }
+}
