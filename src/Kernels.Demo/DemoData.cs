@@ -6,7 +6,7 @@ using Kernels.Nn;
 
 namespace Kernels.Demo;
 
-internal static class DemoData
+public static class DemoData
 {
     /// <summary>The embedded digits (fixed split 8000 / 1000 / 1000) or a CIFAR-10 folder (last 1000 training images validate).</summary>
     public static (LabeledImages Train, LabeledImages Validation, LabeledImages Test, string Source) Load(DemoOptions o)
@@ -28,7 +28,7 @@ internal static class DemoData
     }
 
     /// <summary>Median time of one training step (loss + backward + Adam) on the reference kernels over the fast ones.</summary>
-    public static double SpeedupOverReference(ConvNetOptions options, LabeledImages train, int batch, FastKernels kernels)
+    internal static double SpeedupOverReference(ConvNetOptions options, LabeledImages train, int batch, FastKernels kernels)
     {
         LabeledImages slice = train.Slice(0, Math.Min(batch, train.Count));
         int[] labels = slice.Labels;

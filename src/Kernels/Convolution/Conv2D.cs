@@ -53,8 +53,8 @@ public static unsafe class Conv2D
         NchwSpan<float> dx, NchwSpan<float> dw, Span<float> db, int maxDegreeOfParallelism = 1)
     {
         Reference.Conv2D.Validate(x, w, db.Length, p, dout.Shape, nameof(dout));
-        Guard.Shape(dx.Shape, x.Shape, nameof(dx), "x");
-        Guard.Shape(dw.Shape, w.Shape, nameof(dw), "w");
+        Guard.Shape(dx.Shape, x.Shape, nameof(dx), $"x");
+        Guard.Shape(dw.Shape, w.Shape, nameof(dw), $"w");
         Reference.Conv2D.GuardOutputs(dout.Span, x.Span, w.Span, dx.Span, dw.Span, db);
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
         var g = new ConvGeometry(x.Shape, w.Shape, p, dout.Shape);

@@ -14,7 +14,7 @@ public static class GradientCheck
     public static void NumericalGradient(Func<double> f, Span<double> x, Span<double> grad, double h = 1e-5)
     {
         ArgumentNullException.ThrowIfNull(f);
-        Guard.Length(grad.Length, x.Length, nameof(grad), "x");
+        Guard.Length(grad.Length, x.Length, nameof(grad), $"x");
         if (!(h > 0) || !double.IsFinite(h)) Guard.ThrowOutOfRange(nameof(h), h, $"h must be a finite number > 0 but is {h}.");
         for (int i = 0; i < x.Length; i++)
         {
@@ -35,7 +35,7 @@ public static class GradientCheck
     /// </summary>
     public static double RelativeError(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
     {
-        Guard.Length(b.Length, a.Length, nameof(b), "a");
+        Guard.Length(b.Length, a.Length, nameof(b), $"a");
         double diff = 0, scale = 0;
         for (int i = 0; i < a.Length; i++)
         {

@@ -23,7 +23,7 @@ public sealed class ReluLayer<T>(IKernelSet<T> kernels) : Layer<T> where T : unm
     public override NchwTensor<T> Backward(NchwTensor<T> dout)
     {
         NchwTensor<T> x = Saved(_x), dx = Reuse(ref _dx, x.Shape);
-        Guard.Shape(dout.Shape, x.Shape, nameof(dout), "the layer's output");
+        Guard.Shape(dout.Shape, x.Shape, nameof(dout), $"the layer's output");
         kernels.ReluBackward(dout.Span, x.Span, dx.Span);
         return dx;
     }

@@ -8,7 +8,10 @@ namespace Kernels.Nn;
 /// </summary>
 public abstract class UpdateRule<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly Dictionary<Parameter<T>, (T[][] Arrays, int Steps)> _state = new(ReferenceEqualityComparer.Instance);
+    // Per-parameter state, by position in the list passed to Step; a list with other parameters restarts it.
+    private Parameter<T>[] _owners = [];
+    private T[][][] _state = [];
+    private int[] _steps = [];
 
     /// <summary>Creates the rule with a learning rate (finite, &gt; 0).</summary>
     protected UpdateRule(double learningRate) => LearningRate = learningRate;
@@ -27,13 +30,24 @@ public abstract class UpdateRule<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>Updates every parameter in place from its gradient.</summary>
     public void Step(IReadOnlyList<Parameter<T>> parameters)
     {
-        foreach (Parameter<T> p in parameters)
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (!SameOwners(parameters))
         {
-            if (!_state.TryGetValue(p, out var state))
-                state = (Enumerable.Range(0, StateCount).Select(_ => new T[p.Value.Length]).ToArray(), 0);
-            _state[p] = state = (state.Arrays, state.Steps + 1);
-            Update(p.Value, p.Grad, state.Arrays, state.Steps);
+            _owners = new Parameter<T>[parameters.Count];
+            for (int i = 0; i < _owners.Length; i++) _owners[i] = parameters[i];
+            _state = _owners.Select(p => Enumerable.Range(0, StateCount).Select(_ => new T[p.Value.Length]).ToArray()).ToArray();
+            _steps = new int[_owners.Length];
         }
+        for (int i = 0; i < _owners.Length; i++)
+            Update(_owners[i].Value, _owners[i].Grad, _state[i], ++_steps[i]);
+    }
+
+    private bool SameOwners(IReadOnlyList<Parameter<T>> parameters)
+    {
+        if (parameters.Count != _owners.Length) return false;
+        for (int i = 0; i < _owners.Length; i++)
+            if (!ReferenceEquals(parameters[i], _owners[i])) return false;
+        return true;
     }
 
     /// <summary>How many state arrays (each as long as the parameter) the rule keeps.</summary>

@@ -33,7 +33,7 @@ public static unsafe class MaxPool2D
     public static void Backward(ReadOnlyNchwSpan<float> dout, ReadOnlyNchwSpan<float> x, Pool2DParams p, NchwSpan<float> dx, int maxDegreeOfParallelism = 1)
     {
         Reference.MaxPool2D.Validate(x.Shape, p, dout.Shape, nameof(dout));
-        Guard.Shape(dx.Shape, x.Shape, nameof(dx), "x");
+        Guard.Shape(dx.Shape, x.Shape, nameof(dx), $"x");
         Guard.NoOverlap(dx.Span, dout.Span, nameof(dx), nameof(dout));
         Guard.NoOverlap(dx.Span, x.Span, nameof(dx), nameof(x));
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
@@ -71,7 +71,7 @@ public static unsafe class AvgPool2D
     public static void Backward(ReadOnlyNchwSpan<float> dout, Shape4 xShape, Pool2DParams p, NchwSpan<float> dx, int maxDegreeOfParallelism = 1)
     {
         Reference.MaxPool2D.Validate(xShape, p, dout.Shape, nameof(dout));
-        Guard.Shape(dx.Shape, xShape, nameof(dx), "xShape");
+        Guard.Shape(dx.Shape, xShape, nameof(dx), $"xShape");
         Guard.NoOverlap(dx.Span, dout.Span, nameof(dx), nameof(dout));
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
         fixed (float* pd = dout.Span, pdx = dx.Span)

@@ -61,14 +61,14 @@ public static class Affine
             Guard.Throw("w", $"w has {w.Height} rows but x has {x.Width} features per row (x is {x.Height} x {x.Width}).");
         if (biasLength != w.Width)
             Guard.Throw("b", $"b has length {biasLength} but w has {w.Width} columns.");
-        Matrices.Shape(y, x.Height, w.Width, yName, $"x ({x.Height} x {x.Width}) times w ({w.Height} x {w.Width})");
+        Matrices.Shape(y.Height, y.Width, x.Height, w.Width, yName, $"x ({x.Height} x {x.Width}) times w ({w.Height} x {w.Width})");
     }
 
     internal static void ValidateBackward<T>(ReadOnlySpan2D<T> dout, ReadOnlySpan2D<T> x, ReadOnlySpan2D<T> w, Span2D<T> dx, Span2D<T> dw, Span<T> db)
     {
         Validate(x, w, db.Length, dout, nameof(dout));
-        Matrices.Shape<T>(dx, x.Height, x.Width, nameof(dx), "x");
-        Matrices.Shape<T>(dw, w.Height, w.Width, nameof(dw), "w");
+        Matrices.Shape(dx.Height, dx.Width, x.Height, x.Width, nameof(dx), $"x");
+        Matrices.Shape(dw.Height, dw.Width, w.Height, w.Width, nameof(dw), $"w");
         ReadOnlySpan2D<T> rdx = dx, rdw = dw;
         ReadOnlySpan<T> rdb = db;
         Matrices.NoOverlap(rdx, dout, nameof(dx), nameof(dout));

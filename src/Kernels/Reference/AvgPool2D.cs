@@ -34,7 +34,7 @@ public static class AvgPool2D
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         MaxPool2D.Validate(xShape, p, dout.Shape, nameof(dout));
-        Guard.Shape(dx.Shape, xShape, nameof(dx), "xShape");
+        Guard.Shape(dx.Shape, xShape, nameof(dx), $"xShape");
         Guard.NoOverlap(dx.Span, dout.Span, nameof(dx), nameof(dout));
         dx.Span.Clear();
         T count = T.CreateChecked(p.PoolHeight * p.PoolWidth);

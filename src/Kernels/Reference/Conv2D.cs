@@ -49,8 +49,8 @@ public static class Conv2D
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Validate(x, w, db.Length, p, dout.Shape, nameof(dout));
-        Guard.Shape(dx.Shape, x.Shape, nameof(dx), "x");
-        Guard.Shape(dw.Shape, w.Shape, nameof(dw), "w");
+        Guard.Shape(dx.Shape, x.Shape, nameof(dx), $"x");
+        Guard.Shape(dw.Shape, w.Shape, nameof(dw), $"w");
         GuardOutputs(dout.Span, x.Span, w.Span, dx.Span, dw.Span, db);
 
         dx.Span.Clear();
@@ -82,7 +82,7 @@ public static class Conv2D
     internal static void Validate<T>(ReadOnlyNchwSpan<T> x, ReadOnlyNchwSpan<T> w, int biasLength, Conv2DParams p, Shape4 output, string outputName)
     {
         Shape4 expected = Geometry.Conv2DOutput(x.Shape, w.Shape, biasLength, p);
-        Guard.Shape(output, expected, outputName, "the convolution of x " + x.Shape + " with w " + w.Shape);
+        Guard.Shape(output, expected, outputName, $"the convolution of x {x.Shape} with w {w.Shape}");
     }
 
     /// <summary>The three gradients must not overlap each other or any input (each is cleared before the inputs are read).</summary>

@@ -43,7 +43,7 @@ public static class Gemm
         int kb = tb ? b.Width : b.Height, n = tb ? b.Height : b.Width;
         if (kb != k)
             Guard.Throw("b", $"op(b) has {kb} rows but op(a) has {k} columns (a is {a.Height} x {a.Width}, b is {b.Height} x {b.Width}).");
-        Matrices.Shape(c, m, n, "c", $"op(a) * op(b) ({m} x {k} times {k} x {n})");
+        Matrices.Shape(c.Height, c.Width, m, n, "c", $"op(a) * op(b) ({m} x {k} times {k} x {n})");
         Matrices.NoOverlap(c, a, "c", "a");
         Matrices.NoOverlap(c, b, "c", "b");
         return (m, n, k);

@@ -86,7 +86,7 @@ public static class Losses
     {
         if (scores.IsEmpty) Guard.Throw(nameof(scores), $"scores is {scores.Height} x {scores.Width} but needs at least one row and one class.");
         Guard.Length(labels.Length, scores.Height, nameof(labels), $"scores with {scores.Height} rows");
-        Matrices.Shape<T>(dscores, scores.Height, scores.Width, nameof(dscores), "scores");
+        Matrices.Shape(dscores.Height, dscores.Width, scores.Height, scores.Width, nameof(dscores), $"scores");
         for (int i = 0; i < labels.Length; i++)
             if ((uint)labels[i] >= (uint)scores.Width)
                 Guard.ThrowOutOfRange(nameof(labels), labels[i], $"labels[{i}] is {labels[i]} but must be in [0, {scores.Width}).");
@@ -96,8 +96,8 @@ public static class Losses
     internal static void ValidateRegression<T>(ReadOnlySpan2D<T> pred, ReadOnlySpan2D<T> target, Span2D<T> dpred)
     {
         if (pred.IsEmpty) Guard.Throw(nameof(pred), $"pred is {pred.Height} x {pred.Width} but needs at least one row and one column.");
-        Matrices.Shape(target, pred.Height, pred.Width, nameof(target), "pred");
-        Matrices.Shape<T>(dpred, pred.Height, pred.Width, nameof(dpred), "pred");
+        Matrices.Shape(target.Height, target.Width, pred.Height, pred.Width, nameof(target), $"pred");
+        Matrices.Shape(dpred.Height, dpred.Width, pred.Height, pred.Width, nameof(dpred), $"pred");
         Matrices.NoOverlap(dpred, pred, nameof(dpred), nameof(pred));
         Matrices.NoOverlap(dpred, target, nameof(dpred), nameof(target));
     }

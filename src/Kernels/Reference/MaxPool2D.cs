@@ -41,7 +41,7 @@ public static class MaxPool2D
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Validate(x.Shape, p, dout.Shape, nameof(dout));
-        Guard.Shape(dx.Shape, x.Shape, nameof(dx), "x");
+        Guard.Shape(dx.Shape, x.Shape, nameof(dx), $"x");
         Guard.NoOverlap(dx.Span, dout.Span, nameof(dx), nameof(dout));
         Guard.NoOverlap(dx.Span, x.Span, nameof(dx), nameof(x));
         dx.Span.Clear();

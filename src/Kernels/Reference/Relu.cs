@@ -31,14 +31,14 @@ public static class Relu
 
     internal static void ValidateForward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
     {
-        Guard.Length(y.Length, x.Length, nameof(y), "x");
+        Guard.Length(y.Length, x.Length, nameof(y), $"x");
         Guard.NoPartialOverlap(y, x, nameof(y), nameof(x));
     }
 
     internal static void ValidateBackward<T>(ReadOnlySpan<T> dout, ReadOnlySpan<T> x, ReadOnlySpan<T> dx)
     {
-        Guard.Length(dout.Length, x.Length, nameof(dout), "x");
-        Guard.Length(dx.Length, x.Length, nameof(dx), "x");
+        Guard.Length(dout.Length, x.Length, nameof(dout), $"x");
+        Guard.Length(dx.Length, x.Length, nameof(dx), $"x");
         Guard.NoPartialOverlap(dx, dout, nameof(dx), nameof(dout));
         Guard.NoPartialOverlap(dx, x, nameof(dx), nameof(x));
     }

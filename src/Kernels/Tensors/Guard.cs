@@ -9,9 +9,10 @@ namespace Kernels;
 /// </summary>
 internal static class Guard
 {
-    public static void Length(int actual, long expected, string name, string what)
+    /// <summary>Throws unless actual == expected; <paramref name="what"/> is only formatted when it throws.</summary>
+    public static void Length(int actual, long expected, string name, [InterpolatedStringHandlerArgument("actual", "expected")] ref LengthText what)
     {
-        if (actual != expected) ThrowLength(actual, expected, name, what);
+        if (actual != expected) ThrowLength(actual, expected, name, what.ToString());
     }
 
     public static void AtLeast(int value, int min, string name)
@@ -19,9 +20,10 @@ internal static class Guard
         if (value < min) ThrowAtLeast(value, min, name);
     }
 
-    public static void Shape(Shape4 actual, Shape4 expected, string name, string what)
+    /// <summary>Throws unless actual == expected; <paramref name="what"/> is only formatted when it throws.</summary>
+    public static void Shape(Shape4 actual, Shape4 expected, string name, [InterpolatedStringHandlerArgument("actual", "expected")] ref ShapeText what)
     {
-        if (actual != expected) ThrowShape(actual, expected, name, what);
+        if (actual != expected) ThrowShape(actual, expected, name, what.ToString());
     }
 
     public static void Finite(double value, string name)
@@ -70,4 +72,60 @@ internal static class Guard
         throw new ArgumentException(offset is int o
             ? $"{outputName} overlaps {inputName} shifted by {o} elements; it must be the same memory (offset 0) or disjoint."
             : $"{outputName} overlaps {inputName}; they must be disjoint.", outputName);
+}
+
+/// <summary>
+/// Interpolated text that is only formatted when a check fails, so that validating arguments allocates nothing on
+/// the success path (a plain interpolated string would be built on every call).
+/// </summary>
+internal ref struct LazyText
+{
+    private DefaultInterpolatedStringHandler _text;
+    private readonly bool _active;
+
+    public LazyText(int literalLength, int formattedCount, bool failed, out bool shouldAppend)
+    {
+        _active = shouldAppend = failed;
+        _text = failed ? new DefaultInterpolatedStringHandler(literalLength, formattedCount) : default;
+    }
+
+    public void AppendLiteral(string value) => _text.AppendLiteral(value);
+    public void AppendFormatted<T>(T value) => _text.AppendFormatted(value);
+    public override string ToString() => _active ? _text.ToStringAndClear() : string.Empty;
+}
+
+/// <summary><see cref="LazyText"/> for <see cref="Guard.Length"/>: formatted only when the lengths differ.</summary>
+[InterpolatedStringHandler]
+internal ref struct LengthText
+{
+    private LazyText _text;
+    public LengthText(int literalLength, int formattedCount, int actual, long expected, out bool shouldAppend) =>
+        _text = new LazyText(literalLength, formattedCount, actual != expected, out shouldAppend);
+    public void AppendLiteral(string value) => _text.AppendLiteral(value);
+    public void AppendFormatted<T>(T value) => _text.AppendFormatted(value);
+    public override string ToString() => _text.ToString();
+}
+
+/// <summary><see cref="LazyText"/> for <see cref="Guard.Shape"/>: formatted only when the shapes differ.</summary>
+[InterpolatedStringHandler]
+internal ref struct ShapeText
+{
+    private LazyText _text;
+    public ShapeText(int literalLength, int formattedCount, Shape4 actual, Shape4 expected, out bool shouldAppend) =>
+        _text = new LazyText(literalLength, formattedCount, actual != expected, out shouldAppend);
+    public void AppendLiteral(string value) => _text.AppendLiteral(value);
+    public void AppendFormatted<T>(T value) => _text.AppendFormatted(value);
+    public override string ToString() => _text.ToString();
+}
+
+/// <summary><see cref="LazyText"/> for <see cref="Matrices.Shape"/>: formatted only when the dimensions differ.</summary>
+[InterpolatedStringHandler]
+internal ref struct MatrixText
+{
+    private LazyText _text;
+    public MatrixText(int literalLength, int formattedCount, int height, int width, int rows, int cols, out bool shouldAppend) =>
+        _text = new LazyText(literalLength, formattedCount, height != rows || width != cols, out shouldAppend);
+    public void AppendLiteral(string value) => _text.AppendLiteral(value);
+    public void AppendFormatted<T>(T value) => _text.AppendFormatted(value);
+    public override string ToString() => _text.ToString();
 }

@@ -5,6 +5,9 @@ namespace Kernels;
 /// <param name="Pad">Zeros added on each side of H and W (&gt;= 0).</param>
 public readonly record struct Conv2DParams(int Stride = 1, int Pad = 0)
 {
+    /// <summary>Stride 1, no padding (a plain <c>new Conv2DParams()</c> would otherwise be all zeros).</summary>
+    public Conv2DParams() : this(1, 0) { }
+
     internal void Validate(string name)
     {
         if (Stride < 1) Guard.ThrowOutOfRange(name, Stride, $"{name}.Stride must be >= 1 but is {Stride}.");
@@ -18,6 +21,9 @@ public readonly record struct Conv2DParams(int Stride = 1, int Pad = 0)
 /// <param name="Stride">Step between windows (&gt;= 1); windows overlap when it is below the window size.</param>
 public readonly record struct Pool2DParams(int PoolHeight = 2, int PoolWidth = 2, int Stride = 2)
 {
+    /// <summary>2x2 windows with stride 2 (a plain <c>new Pool2DParams()</c> would otherwise be all zeros).</summary>
+    public Pool2DParams() : this(2, 2, 2) { }
+
     internal void Validate(string name)
     {
         if (PoolHeight < 1) Guard.ThrowOutOfRange(name, PoolHeight, $"{name}.PoolHeight must be >= 1 but is {PoolHeight}.");

@@ -7,10 +7,11 @@ namespace Kernels;
 /// <summary>Shape checks and helpers for the 2-D views (<see cref="Span2D{T}"/>) used by GEMM, affine and the losses.</summary>
 internal static class Matrices
 {
-    public static void Shape<T>(ReadOnlySpan2D<T> m, int rows, int cols, string name, string what)
+    /// <summary>Throws unless a height x width matrix is rows x cols; <paramref name="what"/> is only formatted when it throws.</summary>
+    public static void Shape(int height, int width, int rows, int cols, string name, [InterpolatedStringHandlerArgument("height", "width", "rows", "cols")] ref MatrixText what)
     {
-        if (m.Height != rows || m.Width != cols)
-            Guard.Throw(name, $"{name} is {m.Height} x {m.Width} but {what} needs {rows} x {cols}.");
+        if (height != rows || width != cols)
+            Guard.Throw(name, $"{name} is {height} x {width} but {what.ToString()} needs {rows} x {cols}.");
     }
 
     /// <summary>The memory a 2-D view spans, first to last element (only for overlap checks).</summary>

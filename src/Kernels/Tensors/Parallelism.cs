@@ -29,6 +29,11 @@ internal static class Parallelism
             for (int i = 0; i < count; i++) action.Invoke(i);
             return;
         }
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = degree }, i => action.Invoke(i));
+        InParallel(count, degree, action);
     }
+
+    // Separate method: a lambda capturing `action` makes the compiler allocate its closure on entry to the
+    // enclosing method, which would tax the sequential path too.
+    private static void InParallel<TAction>(int count, int degree, TAction action) where TAction : struct, IIndexAction =>
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = degree }, i => action.Invoke(i));
 }
