@@ -6,11 +6,12 @@ using Kernels.GemmInternals;
 namespace Kernels;
 
 /// <summary>
-/// Fast 2-D convolution: im2col of chunks of output pixels into pooled scratch, then the packed GEMM
-/// (<see cref="Gemm"/>). Same shapes and semantics as <see cref="Reference.Conv2D"/>: x (N, C, H, W),
-/// w (F, C, HH, WW), b (F), y (N, F, Hout, Wout). Scratch per worker is one chunk of columns, about 1 MiB
-/// (at most max(1 MiB, 128 * C*HH*WW bytes)), whatever the batch or image size; a 1x1 stride-1 unpadded
-/// convolution needs none. Results are bitwise identical for every <c>maxDegreeOfParallelism</c>.
+/// Fast 2-D convolution on the packed GEMM (<see cref="Gemm"/>). Forward and input gradient go through im2col of
+/// chunks of output pixels; the filter gradient packs its GEMM panels straight from the image (im2col fused into
+/// packing). Same shapes and semantics as <see cref="Reference.Conv2D"/>: x (N, C, H, W), w (F, C, HH, WW), b (F),
+/// y (N, F, Hout, Wout). Scratch per worker: the GEMM's packed panels (at most KC x NC + MC x KC floats, about
+/// 4.6 MiB with AVX-512) and one chunk of columns, at most max(1 MiB, 2 KiB * C*HH*WW), whatever the batch or
+/// image size. Results are bitwise identical for every <c>maxDegreeOfParallelism</c>.
 /// </summary>
 public static unsafe class Conv2D
 {
@@ -83,7 +84,17 @@ public static unsafe class Conv2D
         {
             int pixels = g.Pixels, k = g.K, chunk = g.ChunkPixels;
             float* xn = x + (long)image * g.C * g.H * g.W, yn = y + (long)image * filters * pixels;
-            float[]? cols = g.IsPointwise ? null : ArrayPool<float>.Shared.Rent(k * chunk);
+            // y[n] starts as the bias; the GEMM adds W * im2col(x[n]) to it (beta = 1).
+            for (int f = 0; f < filters; f++) new Span<float>(yn + (long)f * pixels, pixels).Fill(b[f]);
+            var filtersA = new MatrixPackA(w, k, transpose: false);
+            if (g.IsPointwise)
+            {
+                GemmCore.Run(filtersA, new MatrixPackB(xn, pixels, transpose: false), filters, pixels, k, 1f, 1f, yn, pixels, gemmDegree);
+                return;
+            }
+            // im2col one chunk of output pixels at a time (whole rows: cheaper per element than building 32-wide
+            // panels from the image), then GEMM packs from it with plain copies while it is still in L2.
+            float[] cols = ArrayPool<float>.Shared.Rent(k * chunk);
             try
             {
                 fixed (float* pc = cols)
@@ -91,18 +102,14 @@ public static unsafe class Conv2D
                     for (int p0 = 0; p0 < pixels; p0 += chunk)
                     {
                         int count = Math.Min(chunk, pixels - p0);
-                        for (int f = 0; f < filters; f++) new Span<float>(yn + (long)f * pixels + p0, count).Fill(b[f]);
-                        float* bm = pc;
-                        nint ldb = count;
-                        if (g.IsPointwise) { bm = xn + p0; ldb = pixels; }
-                        else g.Im2Col(xn, p0, count, pc);
-                        GemmCore.Run(false, false, filters, count, k, 1f, w, k, bm, ldb, 1f, yn + p0, pixels, gemmDegree);
+                        for (int r = 0; r < k; r++) g.FillRow(xn, r, p0, count, pc + (long)r * count);
+                        GemmCore.Run(filtersA, new MatrixPackB(pc, count, transpose: false), filters, count, k, 1f, 1f, yn + p0, pixels, gemmDegree);
                     }
                 }
             }
             finally
             {
-                if (cols is not null) ArrayPool<float>.Shared.Return(cols);
+                ArrayPool<float>.Shared.Return(cols);
             }
         }
     }
@@ -140,33 +147,19 @@ public static unsafe class Conv2D
         }
     }
 
+    /// <summary>dw = sum over images, in order, of dout[n] (F x pixels) * im2col(x[n])^T (pixels x K).</summary>
     private static void BackwardFilter(ConvGeometry g, float* dout, float* x, float* dw, int images, int filters, int degree)
     {
-        int pixels = g.Pixels, k = g.K, chunk = g.ChunkPixels;
-        float[]? cols = g.IsPointwise ? null : ArrayPool<float>.Shared.Rent(k * chunk);
-        try
+        int pixels = g.Pixels, k = g.K;
+        for (int n = 0; n < images; n++)
         {
-            fixed (float* pc = cols)
-            {
-                for (int n = 0; n < images; n++)
-                {
-                    float* dn = dout + (long)n * filters * pixels, xn = x + (long)n * g.C * g.H * g.W;
-                    for (int p0 = 0; p0 < pixels; p0 += chunk)
-                    {
-                        int count = Math.Min(chunk, pixels - p0);
-                        float* bm = pc;
-                        nint ldb = count;
-                        if (g.IsPointwise) { bm = xn + p0; ldb = pixels; }
-                        else g.Im2Col(xn, p0, count, pc);
-                        float beta = n == 0 && p0 == 0 ? 0f : 1f;
-                        GemmCore.Run(false, true, filters, k, count, 1f, dn + p0, pixels, bm, ldb, beta, dw, k, degree);
-                    }
-                }
-            }
-        }
-        finally
-        {
-            if (cols is not null) ArrayPool<float>.Shared.Return(cols);
+            float* dn = dout + (long)n * filters * pixels, xn = x + (long)n * g.C * g.H * g.W;
+            var doutA = new MatrixPackA(dn, pixels, transpose: false);
+            float beta = n == 0 ? 0f : 1f;
+            if (g.IsPointwise)
+                GemmCore.Run(doutA, new MatrixPackB(xn, pixels, transpose: true), filters, k, pixels, 1f, beta, dw, k, degree);
+            else
+                GemmCore.Run(doutA, new Im2ColTransposedPackB(g, xn), filters, k, pixels, 1f, beta, dw, k, degree);
         }
     }
 }

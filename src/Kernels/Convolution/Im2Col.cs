@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Kernels.Convolution;
 
 /// <summary>
-/// The geometry of one image's convolution, and the im2col / col2im transforms over a range of output pixels.
+/// The geometry of one image's convolution, and the im2col rows / col2im transform over a range of output pixels.
 /// cols is K x count row-major, K = C*HH*WW (row k = (c, kh, kw)), column j = output pixel p0 + j
 /// (pixel p = i*Wout + jj). <c>cols[k, j] = x[c, i*s - pad + kh, jj*s - pad + kw]</c>, 0 outside the image.
 /// </summary>
@@ -19,11 +19,20 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
     public bool IsPointwise => KH == 1 && KW == 1 && Stride == 1 && Pad == 0;
 
     /// <summary>
-    /// Output pixels per chunk, so that one chunk of cols (K x chunk floats) is about 1 MiB: it stays in L2 between
-    /// im2col writing it and GEMM packing it, and bounds scratch to max(1 MiB, 128 * K bytes) per worker.
-    /// A multiple of 32 (the widest GEMM panel) unless it covers the whole image. Never depends on the thread count.
+    /// Output pixels per chunk: about 1 MiB of cols (K x chunk floats), so it stays in L2 between im2col writing it
+    /// and GEMM packing it, but at least 512 pixels so each GEMM is wide enough to amortise packing its A (on
+    /// x (8,256,14,14) * w (256,256,3,3), 113-pixel chunks ran at 57 GFLOP/s, whole 196-pixel images at 77).
+    /// Scratch per worker is thus at most max(1 MiB, 2 KiB * K). A multiple of 32 (the widest GEMM panel)
+    /// unless it covers the whole image. Never depends on the thread count.
     /// </summary>
-    public int ChunkPixels => Pixels <= Math.Max(32, (1 << 18) / K) ? Pixels : Math.Max(32, (1 << 18) / K / 32 * 32);
+    public int ChunkPixels
+    {
+        get
+        {
+            int chunk = Math.Max(512, (1 << 18) / K / 32 * 32);
+            return Pixels <= chunk ? Pixels : chunk;
+        }
+    }
 
     /// <summary>Valid output columns [lo, hi) for filter column kw: those reading 0 &lt;= jj*s - pad + kw &lt; W.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -36,42 +45,41 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
 
     private static int CeilDiv(int a, int b) => a <= 0 ? -(-a / b) : (a + b - 1) / b;
 
-    /// <summary>Fills cols (K x count, row stride count) from image x (C x H x W) for output pixels [p0, p0 + count).</summary>
+    /// <summary>
+    /// Writes row k = (c, kh, kw) of the im2col matrix for output pixels [p0, p0 + count) to dst (contiguous): the
+    /// input row h = i*s - pad + kh under each pixel, shifted by kw, with zeros where it falls in the padding.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public unsafe void Im2Col(float* x, int p0, int count, float* cols)
+    public unsafe void FillRow(float* x, int k, int p0, int count, float* dst)
     {
-        for (int c = 0; c < C; c++)
-        for (int kh = 0; kh < KH; kh++)
-        for (int kw = 0; kw < KW; kw++, cols += count)
+        int kw = k % KW, kh = k / KW % KH, c = k / (KW * KH);
+        (int lo, int hi) = ValidColumns(kw);
+        for (int p = p0, end = p0 + count; p < end;)
         {
-            (int lo, int hi) = ValidColumns(kw);
-            for (int p = p0, end = p0 + count; p < end;)
+            int i = p / OutW, jj = p % OutW, run = Math.Min(OutW - jj, end - p);
+            int h = i * Stride - Pad + kh;
+            if ((uint)h >= (uint)H)
             {
-                int i = p / OutW, jj = p % OutW, run = Math.Min(OutW - jj, end - p);
-                float* dst = cols + (p - p0);
-                int h = i * Stride - Pad + kh;
-                if ((uint)h >= (uint)H)
-                {
-                    new Span<float>(dst, run).Clear();
-                }
-                else
-                {
-                    // Columns [a, b) read inside the row; the rest are padding zeros.
-                    int a = Math.Clamp(lo, jj, jj + run), b = Math.Clamp(hi, jj, jj + run);
-                    float* src = x + ((long)c * H + h) * W - Pad + kw;
-                    new Span<float>(dst, a - jj).Clear();
-                    if (Stride == 1)
-                        new ReadOnlySpan<float>(src + a, b - a).CopyTo(new Span<float>(dst + (a - jj), b - a));
-                    else
-                        for (int j = a; j < b; j++) dst[j - jj] = src[j * Stride];
-                    new Span<float>(dst + (b - jj), jj + run - b).Clear();
-                }
-                p += run;
+                new Span<float>(dst, run).Clear();
             }
+            else
+            {
+                // Columns [a, b) read inside the row; the rest are padding zeros.
+                int a = Math.Clamp(lo, jj, jj + run), b = Math.Clamp(hi, jj, jj + run);
+                float* src = x + ((long)c * H + h) * W - Pad + kw;
+                new Span<float>(dst, a - jj).Clear();
+                if (Stride == 1)
+                    new ReadOnlySpan<float>(src + a, b - a).CopyTo(new Span<float>(dst + (a - jj), b - a));
+                else
+                    for (int j = a; j < b; j++) dst[j - jj] = src[j * Stride];
+                new Span<float>(dst + (b - jj), jj + run - b).Clear();
+            }
+            dst += run;
+            p += run;
         }
     }
 
-    /// <summary>Adds dcols (K x count) back into image dx (C x H x W): the transpose of <see cref="Im2Col"/>.</summary>
+    /// <summary>Adds dcols (K x count) back into image dx (C x H x W): the transpose of <see cref="FillRow"/> over every row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void Col2ImAdd(float* dcols, int p0, int count, float* dx)
     {
@@ -94,5 +102,26 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
                 p += run;
             }
         }
+    }
+}
+
+/// <summary>
+/// Packs op(B) = im2col(x)^T (pixels x K) straight from the image, for the filter gradient dw = dout * im2col(x)^T.
+/// </summary>
+internal readonly unsafe struct Im2ColTransposedPackB(ConvGeometry g, float* image) : GemmInternals.IPackB
+{
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Pack(int j0, int cols, int nr, int pc, int kc, float* dst)
+    {
+        // Column q of the panel is im2col row j0 + q over pixels [pc, pc + kc): fill it contiguously, then
+        // scatter it down the panel with stride nr (the panel stays in L1).
+        float* row = stackalloc float[kc];
+        for (int q = 0; q < cols; q++)
+        {
+            g.FillRow(image, j0 + q, pc, kc, row);
+            for (int p = 0; p < kc; p++) dst[p * nr + q] = row[p];
+        }
+        for (int q = cols; q < nr; q++)
+            for (int p = 0; p < kc; p++) dst[p * nr + q] = 0f;
     }
 }

@@ -6,16 +6,22 @@ using Kernels.Simd;
 namespace Kernels.GemmInternals;
 
 /// <summary>
-/// Packed SGEMM in BLIS's structure: five loops around a register-blocked microkernel. Inputs are validated by the
-/// caller; pointers are pinned for the call. Every C tile is computed by one microkernel call whose inputs do not
-/// depend on the thread count, and K is always reduced in the same order, so results are bitwise identical for
-/// any degree of parallelism.
+/// Packed SGEMM in BLIS's structure: five loops around a register-blocked microkernel, with the packing of A and
+/// B as parameters (plain matrices, or a convolution's image read as its im2col matrix). Inputs are validated by
+/// the caller; pointers are pinned for the call. Every C tile is computed by one microkernel call whose inputs do
+/// not depend on the thread count, and K is always reduced in the same order, so results are bitwise identical
+/// for any degree of parallelism.
 /// </summary>
 internal static unsafe class GemmCore
 {
-    /// <summary><c>C (m x n, ldc) = alpha * op(A) * op(B) + beta * C</c>; op(A) is m x k, op(B) is k x n.</summary>
+    /// <summary><c>C (m x n, ldc) = alpha * op(A) * op(B) + beta * C</c> for row-major matrices.</summary>
     public static void Run(bool transA, bool transB, int m, int n, int k, float alpha, float* a, nint lda, float* b, nint ldb,
-        float beta, float* c, nint ldc, int degree)
+        float beta, float* c, nint ldc, int degree) =>
+        Run(new MatrixPackA(a, lda, transA), new MatrixPackB(b, ldb, transB), m, n, k, alpha, beta, c, ldc, degree);
+
+    /// <summary><c>C (m x n, ldc) = alpha * op(A) * op(B) + beta * C</c>; op(A) (m x k) and op(B) (k x n) come from their packers.</summary>
+    public static void Run<TA, TB>(TA packA, TB packB, int m, int n, int k, float alpha, float beta, float* c, nint ldc, int degree)
+        where TA : struct, IPackA where TB : struct, IPackB
     {
         if (m == 0 || n == 0) return;
         if (k == 0)
@@ -23,7 +29,7 @@ internal static unsafe class GemmCore
             ScaleC(m, n, beta, c, ldc);
             return;
         }
-        var job = new Job(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, degree);
+        var job = new Job<TA, TB>(packA, packB, m, n, k, alpha, beta, c, ldc, degree);
         switch (Isa.Width)
         {
             case SimdWidth.Vector512: job.Run<MicroKernel12x2V<Vector512<float>, V512>>(GemmBlocking.Avx512); break;
@@ -44,18 +50,20 @@ internal static unsafe class GemmCore
         }
     }
 
-    private readonly struct Job(bool transA, bool transB, int m, int n, int k, float alpha, float* a, nint lda, float* b, nint ldb,
-        float beta, float* c, nint ldc, int degree)
+    private readonly struct Job<TA, TB>(TA packA, TB packB, int m, int n, int k, float alpha, float beta, float* c, nint ldc, int degree)
+        where TA : struct, IPackA where TB : struct, IPackB
     {
+        public int M => m;
+
         public void Run<TK>(GemmBlocking blocking) where TK : IMicroKernel
         {
             int mr = TK.MR, nr = TK.NR, kcMax = Math.Min(blocking.KC, k), ncMax = Math.Min(blocking.NC, RoundUp(n, nr));
             int mPanels = (m + mr - 1) / mr;
-            float[] packA = ArrayPool<float>.Shared.Rent(mPanels * mr * kcMax);
-            float[] packB = ArrayPool<float>.Shared.Rent(ncMax * kcMax);
+            float[] packedA = ArrayPool<float>.Shared.Rent(mPanels * mr * kcMax);
+            float[] packedB = ArrayPool<float>.Shared.Rent(ncMax * kcMax);
             try
             {
-                fixed (float* pa = packA, pb = packB)
+                fixed (float* pa = packedA, pb = packedB)
                 {
                     // Loop 5 (jc): NC-wide column blocks of B and C; the packed KC x NC block of B targets L3.
                     for (int jc = 0; jc < n; jc += blocking.NC)
@@ -65,9 +73,9 @@ internal static unsafe class GemmCore
                         for (int pc = 0; pc < k; pc += blocking.KC)
                         {
                             int kc = Math.Min(blocking.KC, k - pc);
-                            var pack = new PackStep(this, pa, pb, mr, nr, pc, kc, jc, nc, mPanels);
+                            var pack = new PackStep<TA, TB>(packA, packB, pa, pb, m, mr, nr, pc, kc, jc, nc, mPanels);
                             Parallelism.For(mPanels + (nc + nr - 1) / nr, degree, pack);
-                            var tiles = new TileStep<TK>(this, pa, pb, blocking.MC, pc == 0 ? beta : 1f, kc, jc, nc, mPanels, degree);
+                            var tiles = new TileStep<TK, TA, TB>(this, pa, pb, blocking.MC, pc == 0 ? beta : 1f, kc, jc, nc, degree);
                             Parallelism.For(tiles.Items, degree, tiles);
                         }
                     }
@@ -75,57 +83,9 @@ internal static unsafe class GemmCore
             }
             finally
             {
-                ArrayPool<float>.Shared.Return(packA);
-                ArrayPool<float>.Shared.Return(packB);
+                ArrayPool<float>.Shared.Return(packedA);
+                ArrayPool<float>.Shared.Return(packedB);
             }
-        }
-
-        /// <summary>Packs MR-row panel <c>panel</c> of op(A)[:, pc..pc+kc] (column-major within the panel, zero-padded).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void PackA(int panel, int mr, int pc, int kc, float* dst)
-        {
-            int i0 = panel * mr, rows = Math.Min(mr, m - i0);
-            if (transA)
-            {
-                // op(A)[i, p] = A[p, i]: each p gives `rows` contiguous floats.
-                for (int p = 0; p < kc; p++, dst += mr)
-                {
-                    new ReadOnlySpan<float>(a + (pc + p) * lda + i0, rows).CopyTo(new Span<float>(dst, rows));
-                    new Span<float>(dst + rows, mr - rows).Clear();
-                }
-                return;
-            }
-            for (int r = 0; r < rows; r++)
-            {
-                float* src = a + (i0 + r) * lda + pc;
-                for (int p = 0; p < kc; p++) dst[p * mr + r] = src[p];
-            }
-            for (int r = rows; r < mr; r++)
-                for (int p = 0; p < kc; p++) dst[p * mr + r] = 0f;
-        }
-
-        /// <summary>Packs NR-column panel <c>panel</c> of op(B)[pc..pc+kc, jc..jc+nc] (row-major within the panel, zero-padded).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void PackB(int panel, int nr, int pc, int kc, int jc, int nc, float* dst)
-        {
-            int j0 = jc + panel * nr, cols = Math.Min(nr, jc + nc - j0);
-            if (!transB)
-            {
-                // op(B)[p, j] = B[p, j]: each p gives `cols` contiguous floats.
-                for (int p = 0; p < kc; p++, dst += nr)
-                {
-                    new ReadOnlySpan<float>(b + (pc + p) * ldb + j0, cols).CopyTo(new Span<float>(dst, cols));
-                    new Span<float>(dst + cols, nr - cols).Clear();
-                }
-                return;
-            }
-            for (int q = 0; q < cols; q++)
-            {
-                float* src = b + (j0 + q) * ldb + pc;
-                for (int p = 0; p < kc; p++) dst[p * nr + q] = src[p];
-            }
-            for (int q = cols; q < nr; q++)
-                for (int p = 0; p < kc; p++) dst[p * nr + q] = 0f;
         }
 
         /// <summary>
@@ -166,38 +126,46 @@ internal static unsafe class GemmCore
                 }
             }
         }
-
-        public int M => m;
     }
 
-    private readonly struct PackStep(Job job, float* pa, float* pb, int mr, int nr, int pc, int kc, int jc, int nc, int mPanels) : IIndexAction
+    private readonly struct PackStep<TA, TB>(TA a, TB b, float* pa, float* pb, int m, int mr, int nr, int pc, int kc, int jc, int nc, int mPanels) : IIndexAction
+        where TA : struct, IPackA where TB : struct, IPackB
     {
         public void Invoke(int index)
         {
-            if (index < mPanels) job.PackA(index, mr, pc, kc, pa + (nint)index * mr * kc);
-            else job.PackB(index - mPanels, nr, pc, kc, jc, nc, pb + (nint)(index - mPanels) * nr * kc);
+            if (index < mPanels)
+            {
+                int i0 = index * mr;
+                a.Pack(i0, Math.Min(mr, m - i0), mr, pc, kc, pa + (nint)index * mr * kc);
+            }
+            else
+            {
+                int panel = index - mPanels, j0 = jc + panel * nr;
+                b.Pack(j0, Math.Min(nr, jc + nc - j0), nr, pc, kc, pb + (nint)panel * nr * kc);
+            }
         }
     }
 
-    private readonly struct TileStep<TK> : IIndexAction where TK : IMicroKernel
+    private readonly struct TileStep<TK, TA, TB> : IIndexAction where TK : IMicroKernel where TA : struct, IPackA where TB : struct, IPackB
     {
-        private readonly Job _job;
+        private readonly Job<TA, TB> _job;
         private readonly float* _pa, _pb;
-        private readonly int _mc, _kc, _jc, _nc, _icBlocks, _jrGroups, _panels;
+        private readonly int _mc, _kc, _jc, _nc, _jrGroups, _panels;
         private readonly float _beta;
 
-        public TileStep(Job job, float* pa, float* pb, int mc, float beta, int kc, int jc, int nc, int mPanels, int degree)
+        public TileStep(Job<TA, TB> job, float* pa, float* pb, int mc, float beta, int kc, int jc, int nc, int degree)
         {
             _pa = pa;
             _pb = pb;
             (_job, _mc, _beta, _kc, _jc, _nc) = (job, mc, beta, kc, jc, nc);
-            _icBlocks = (job.M + mc - 1) / mc;
+            int icBlocks = (job.M + mc - 1) / mc;
             _panels = (nc + TK.NR - 1) / TK.NR;
             // Enough (MC block, panel group) items to keep `degree` threads busy when M has few MC blocks.
-            _jrGroups = degree <= 1 ? 1 : Math.Min(_panels, Math.Max(1, (2 * degree + _icBlocks - 1) / _icBlocks));
+            _jrGroups = degree <= 1 ? 1 : Math.Min(_panels, Math.Max(1, (2 * degree + icBlocks - 1) / icBlocks));
+            Items = icBlocks * _jrGroups;
         }
 
-        public int Items => _icBlocks * _jrGroups;
+        public int Items { get; }
 
         public void Invoke(int index)
         {
