@@ -1,34 +1,64 @@
 using BenchmarkDotNet.Attributes;
-using Kernels;
 
 namespace Kernels.Benchmarks.Convolution;
 
-/// <summary>Convolution forward on the cs231n shape x (100,3,31,31) w (25,3,3,3) stride 2 pad 1 and a small batch of it.</summary>
+/// <summary>Convolution forward and backward on the shapes (a)-(e), 1 and 2 threads.</summary>
 [BenchmarkCategory("Conv")]
 public class Conv2DBenchmarks
 {
-    private float[] _x = [], _w = [], _b = [], _y = [];
-    private Shape4 _xs, _ws, _ys;
-    private readonly Conv2DParams _p = new(2, 1);
+    private float[] _x = [], _w = [], _b = [], _y = [], _dx = [], _dw = [], _db = [];
 
-    /// <summary>Batch size.</summary>
-    [Params(4, 100)]
-    public int N { get; set; }
+    public static IEnumerable<ConvShape> AllShapes => Shapes.Conv;
+
+    [ParamsSource(nameof(AllShapes))]
+    public ConvShape Shape { get; set; } = Shapes.Conv[0];
+
+    [Params(1, 2)]
+    public int Threads { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
-        _xs = new Shape4(N, 3, 31, 31);
-        _ws = new Shape4(25, 3, 3, 3);
-        _ys = Geometry.Conv2DOutput(_xs, _ws, 25, _p);
-        var rng = new Random(1);
-        _x = Enumerable.Range(0, _xs.Length).Select(_ => rng.NextSingle()).ToArray();
-        _w = Enumerable.Range(0, _ws.Length).Select(_ => rng.NextSingle()).ToArray();
-        _b = new float[25];
-        _y = new float[_ys.Length];
+        _x = Shapes.Random(Shape.X.Length, 1);
+        _w = Shapes.Random(Shape.W.Length, 2);
+        _b = Shapes.Random(Shape.W.N, 3);
+        _y = Shapes.Random(Shape.Y.Length, 4);
+        _dx = new float[_x.Length];
+        _dw = new float[_w.Length];
+        _db = new float[_b.Length];
+    }
+
+    [Benchmark]
+    public void Forward() =>
+        Conv2D.Forward(new ReadOnlyNchwSpan<float>(_x, Shape.X), new ReadOnlyNchwSpan<float>(_w, Shape.W), _b, Shape.P, new NchwSpan<float>(_y, Shape.Y), Threads);
+
+    [Benchmark]
+    public void Backward() =>
+        Conv2D.Backward(new ReadOnlyNchwSpan<float>(_y, Shape.Y), new ReadOnlyNchwSpan<float>(_x, Shape.X), new ReadOnlyNchwSpan<float>(_w, Shape.W), Shape.P,
+            new NchwSpan<float>(_dx, Shape.X), new NchwSpan<float>(_dw, Shape.W), _db, Threads);
+}
+
+/// <summary>Fast vs oracle convolution on a small batch of shape (a), side by side.</summary>
+[BenchmarkCategory("Conv")]
+public class Conv2DVsReferenceBenchmarks
+{
+    private float[] _x = [], _w = [], _b = [], _y = [];
+    private readonly ConvShape _s = Shapes.ReferenceConv;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _x = Shapes.Random(_s.X.Length, 1);
+        _w = Shapes.Random(_s.W.Length, 2);
+        _b = Shapes.Random(_s.W.N, 3);
+        _y = new float[_s.Y.Length];
     }
 
     [Benchmark(Baseline = true)]
     public void Reference() =>
-        Kernels.Reference.Conv2D.Forward(new ReadOnlyNchwSpan<float>(_x, _xs), new ReadOnlyNchwSpan<float>(_w, _ws), _b, _p, new NchwSpan<float>(_y, _ys));
+        global::Kernels.Reference.Conv2D.Forward(new ReadOnlyNchwSpan<float>(_x, _s.X), new ReadOnlyNchwSpan<float>(_w, _s.W), _b, _s.P, new NchwSpan<float>(_y, _s.Y));
+
+    [Benchmark]
+    public void Kernels() =>
+        Conv2D.Forward(new ReadOnlyNchwSpan<float>(_x, _s.X), new ReadOnlyNchwSpan<float>(_w, _s.W), _b, _s.P, new NchwSpan<float>(_y, _s.Y));
 }
