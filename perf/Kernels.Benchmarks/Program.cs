@@ -1,22 +1,43 @@
+using System.Globalization;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Exporters;
 using BenchmarkDotNet.Exporters.Csv;
 using BenchmarkDotNet.Exporters.Json;
 using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Perfolizer.Horology;
+using Perfolizer.Metrology;
+using Kernels.Benchmarks.Report;
 
-// `--quick` swaps BenchmarkDotNet's default job for a short one (a first look in a few minutes);
-// every other argument goes to BenchmarkSwitcher (--filter, --anyCategories, ...). With no filter, --quick runs all.
+// `--report [RESULTS_DIR] [OUT.md]` turns the CSV exports of a run into docs/performance.md.
+if (args.Length > 0 && args[0] == "--report")
+{
+    string results = args.Length > 1 ? args[1] : Path.Combine("BenchmarkDotNet.Artifacts", "results");
+    string output = args.Length > 2 ? args[2] : Path.Combine("docs", "performance.md");
+    PerformanceReport.Write(results, output);
+    Console.WriteLine($"wrote {output}");
+    return;
+}
+
+// `--quick` swaps BenchmarkDotNet's default job for a short in-process one (a first look in minutes, no process per
+// benchmark); every other argument goes to BenchmarkSwitcher (--filter, --anyCategories, ...). With no filter, all run.
 bool quick = args.Contains("--quick");
 string[] rest = args.Where(a => a != "--quick").ToArray();
-if (quick && !rest.Any(a => a is "--filter" or "-f" or "--anyCategories" or "--allCategories"))
+if (!rest.Any(a => a is "--filter" or "-f" or "--anyCategories" or "--allCategories" or "--list" or "--help" or "-h" or "--info"))
     rest = [.. rest, "--filter", "*"];
 
+// Plain numbers in the CSV (milliseconds, kilobytes) so the report step can read them back.
+var csv = new CsvExporter(CsvSeparator.Comma, new SummaryStyle(CultureInfo.InvariantCulture, printUnitsInHeader: true, sizeUnit: SizeUnit.KB,
+    timeUnit: TimeUnit.Millisecond, printUnitsInContent: false));
 IConfig config = DefaultConfig.Instance
     .AddDiagnoser(MemoryDiagnoser.Default)
-    .AddExporter(MarkdownExporter.GitHub, CsvExporter.Default, JsonExporter.Full);
+    .AddExporter(MarkdownExporter.GitHub, csv, JsonExporter.Full)
+    .WithOptions(ConfigOptions.JoinSummary);
 if (quick)
-    config = config.AddJob(Job.ShortRun.WithWarmupCount(2).WithIterationCount(5).WithLaunchCount(1).AsDefault());
+    config = config.AddJob(Job.ShortRun.WithWarmupCount(1).WithIterationCount(3).WithLaunchCount(1)
+        .WithToolchain(InProcessEmitToolchain.Instance).AsDefault());
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest, config);
