@@ -26,7 +26,7 @@ public class SpecialValueTests
         Kernels.Reference.Gemm.Multiply(MatrixTranspose.None, MatrixTranspose.None, 1.0, new ReadOnlySpan2D<double>(FloatAssert.ToDouble(a), m, k),
             new ReadOnlySpan2D<double>(FloatAssert.ToDouble(b), k, n), 0.0, new Span2D<double>(e, m, n));
         for (int i = 0; i < c.Length; i++) Assert.True(SameClass(e[i], c[i]), $"C[{i}]: oracle {e[i]}, fast {c[i]}");
-        Assert.Contains(c, float.IsNaN);
+        Assert.Contains(c, v => !float.IsFinite(v)); // the special value did reach the output
     }
 
     [Fact]
