@@ -37,7 +37,7 @@ IConfig config = DefaultConfig.Instance
     .AddExporter(MarkdownExporter.GitHub, csv, JsonExporter.Full)
     .WithOptions(ConfigOptions.JoinSummary);
 if (quick)
-    config = config.AddJob(Job.ShortRun.WithWarmupCount(1).WithIterationCount(3).WithLaunchCount(1)
-        .WithToolchain(InProcessEmitToolchain.Instance).AsDefault());
+    config = config.AddJob(Job.ShortRun.WithWarmupCount(1).WithIterationCount(5).WithLaunchCount(1)
+        .WithIterationTime(TimeInterval.FromMilliseconds(150)).WithToolchain(InProcessEmitToolchain.Instance).AsDefault());
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest, config);

@@ -69,10 +69,10 @@ public static class PerformanceReport
         foreach (ConvShape s in Shapes.Conv)
             foreach (string t in new[] { "1", "2" })
             {
-                Row? f = One("Conv2DBenchmarks", "Forward", ("Shape", s.Name), ("Threads", t)), b = One("Conv2DBenchmarks", "Backward", ("Shape", s.Name), ("Threads", t));
-                Row? ours = One("ConvVsOnnxBenchmarks", "Kernels", ("Shape", s.Name), ("Threads", t));
-                Row? all = One("ConvVsOnnxBenchmarks", "OnnxRuntimeAll", ("Shape", s.Name), ("Threads", t));
-                Row? ext = One("ConvVsOnnxBenchmarks", "OnnxRuntimeExtended", ("Shape", s.Name), ("Threads", t));
+                Row? f = One("Conv2DBenchmarks", "Forward", ("Shape", s.Id), ("Threads", t)), b = One("Conv2DBenchmarks", "Backward", ("Shape", s.Id), ("Threads", t));
+                Row? ours = One("ConvVsOnnxBenchmarks", "Kernels", ("Shape", s.Id), ("Threads", t));
+                Row? all = One("ConvVsOnnxBenchmarks", "OnnxRuntimeAll", ("Shape", s.Id), ("Threads", t));
+                Row? ext = One("ConvVsOnnxBenchmarks", "OnnxRuntimeExtended", ("Shape", s.Id), ("Threads", t));
                 if (f is null && ours is null) continue;
                 double peak = PeakFor(int.Parse(t));
                 double fg = f is null ? double.NaN : s.ForwardFlops / (f.Median * 1e6), bg = b is null ? double.NaN : 2 * s.ForwardFlops / (b.Median * 1e6);
@@ -112,7 +112,7 @@ public static class PerformanceReport
         md.AppendLine("## Affine, softmax loss, training step").AppendLine();
         md.AppendLine("| benchmark | median ms | allocated KB |").AppendLine("| --- | --- | --- |");
         foreach (Row r in rows.Where(r => r["Type"] is "DenseBenchmarks" or "TrainingStepBenchmarks"))
-            md.AppendLine($"| {r["Type"].Replace("Benchmarks", "")}.{r["Method"]} {r["Input"]} | {F(r.Median)} | {F(r.Allocated)} |");
+            md.AppendLine($"| {r["Type"].Replace("Benchmarks", "")}.{r["Method"]}{(r["Input"] is "" or "?" ? "" : " " + r["Input"])} | {F(r.Median)} | {F(r.Allocated)} |");
         foreach (string input in new[] { "3x32x32", "1x28x28" })
             if (One("TrainingStepBenchmarks", "Kernels", ("Input", input)) is { } tk && One("TrainingStepBenchmarks", "Reference", ("Input", input)) is { } tr)
                 md.AppendLine().Append($"Training step on {input} (batch 50): Kernels / reference kernels = {R(tk.Median / tr.Median)} ({F(tr.Median / tk.Median)}x faster).");
