@@ -1,4 +1,5 @@
 using System.Globalization;
+using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Exporters;
@@ -34,6 +35,7 @@ var csv = new CsvExporter(CsvSeparator.Comma, new SummaryStyle(CultureInfo.Invar
     timeUnit: TimeUnit.Millisecond, printUnitsInContent: false));
 IConfig config = DefaultConfig.Instance
     .AddDiagnoser(MemoryDiagnoser.Default)
+    .AddColumn(StatisticColumn.Median)   // BenchmarkDotNet shows it only for skewed samples otherwise; the report quotes medians
     .AddExporter(MarkdownExporter.GitHub, csv, JsonExporter.Full)
     .WithOptions(ConfigOptions.JoinSummary);
 if (quick)

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics.Tensors;
 using Kernels.Convolution;
 using Kernels.GemmInternals;
@@ -9,9 +8,9 @@ namespace Kernels;
 /// Fast 2-D convolution on the packed GEMM (<see cref="Gemm"/>). Forward and input gradient go through im2col of
 /// chunks of output pixels; the filter gradient packs its GEMM panels straight from the image (im2col fused into
 /// packing). Same shapes and semantics as <see cref="Reference.Conv2D"/>: x (N, C, H, W), w (F, C, HH, WW), b (F),
-/// y (N, F, Hout, Wout). Scratch per worker: the GEMM's packed panels (at most KC x NC + MC x KC floats, about
-/// 4.6 MiB with AVX-512) and one chunk of columns, at most max(1 MiB, 2 KiB * C*HH*WW), whatever the batch or
-/// image size. Results are bitwise identical for every <c>maxDegreeOfParallelism</c>.
+/// y (N, F, Hout, Wout). Scratch per worker thread (kept for reuse): the GEMM's packed panels (KC x NC + M x KC
+/// floats, at most about 4 MiB + 1 KiB * M with AVX-512) and one chunk of columns, at most max(1 MiB,
+/// 2 KiB * C*HH*WW), whatever the batch or image size. Results are bitwise identical for every <c>maxDegreeOfParallelism</c>.
 /// </summary>
 public static unsafe class Conv2D
 {
@@ -94,22 +93,14 @@ public static unsafe class Conv2D
             }
             // im2col one chunk of output pixels at a time (whole rows: cheaper per element than building 32-wide
             // panels from the image), then GEMM packs from it with plain copies while it is still in L2.
-            float[] cols = ArrayPool<float>.Shared.Rent(k * chunk);
-            try
+            fixed (float* pc = Scratch.Get(Scratch.Role.Columns, k * chunk))
             {
-                fixed (float* pc = cols)
+                for (int p0 = 0; p0 < pixels; p0 += chunk)
                 {
-                    for (int p0 = 0; p0 < pixels; p0 += chunk)
-                    {
-                        int count = Math.Min(chunk, pixels - p0);
-                        for (int r = 0; r < k; r++) g.FillRow(xn, r, p0, count, pc + (long)r * count);
-                        GemmCore.Run(filtersA, new MatrixPackB(pc, count, transpose: false), filters, count, k, 1f, 1f, yn + p0, pixels, gemmDegree);
-                    }
+                    int count = Math.Min(chunk, pixels - p0);
+                    for (int r = 0; r < k; r++) g.FillRow(xn, r, p0, count, pc + (long)r * count);
+                    GemmCore.Run(filtersA, new MatrixPackB(pc, count, transpose: false), filters, count, k, 1f, 1f, yn + p0, pixels, gemmDegree);
                 }
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(cols);
             }
         }
     }
@@ -127,22 +118,14 @@ public static unsafe class Conv2D
                 return;
             }
             new Span<float>(dxn, g.C * g.H * g.W).Clear();
-            float[] dcols = ArrayPool<float>.Shared.Rent(k * chunk);
-            try
+            fixed (float* pc = Scratch.Get(Scratch.Role.Columns, k * chunk))
             {
-                fixed (float* pc = dcols)
+                for (int p0 = 0; p0 < pixels; p0 += chunk)
                 {
-                    for (int p0 = 0; p0 < pixels; p0 += chunk)
-                    {
-                        int count = Math.Min(chunk, pixels - p0);
-                        GemmCore.Run(true, false, k, count, filters, 1f, w, k, dn + p0, pixels, 0f, pc, count, gemmDegree);
-                        g.Col2ImAdd(pc, p0, count, dxn);
-                    }
+                    int count = Math.Min(chunk, pixels - p0);
+                    GemmCore.Run(true, false, k, count, filters, 1f, w, k, dn + p0, pixels, 0f, pc, count, gemmDegree);
+                    g.Col2ImAdd(pc, p0, count, dxn);
                 }
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(dcols);
             }
         }
     }

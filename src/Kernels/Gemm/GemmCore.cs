@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Kernels.Simd;
@@ -59,32 +58,25 @@ internal static unsafe class GemmCore
         {
             int mr = TK.MR, nr = TK.NR, kcMax = Math.Min(blocking.KC, k), ncMax = Math.Min(blocking.NC, RoundUp(n, nr));
             int mPanels = (m + mr - 1) / mr;
-            float[] packedA = ArrayPool<float>.Shared.Rent(mPanels * mr * kcMax);
-            float[] packedB = ArrayPool<float>.Shared.Rent(ncMax * kcMax);
-            try
+            // Scratch of the calling thread; worker threads only read the packed panels.
+            float[] packedA = Scratch.Get(Scratch.Role.PackedA, mPanels * mr * kcMax);
+            float[] packedB = Scratch.Get(Scratch.Role.PackedB, ncMax * kcMax);
+            fixed (float* pa = packedA, pb = packedB)
             {
-                fixed (float* pa = packedA, pb = packedB)
+                // Loop 5 (jc): NC-wide column blocks of B and C; the packed KC x NC block of B targets L3.
+                for (int jc = 0; jc < n; jc += blocking.NC)
                 {
-                    // Loop 5 (jc): NC-wide column blocks of B and C; the packed KC x NC block of B targets L3.
-                    for (int jc = 0; jc < n; jc += blocking.NC)
+                    int nc = Math.Min(blocking.NC, n - jc);
+                    // Loop 4 (pc): KC-deep slices of the reduction; the first one applies beta, later ones accumulate.
+                    for (int pc = 0; pc < k; pc += blocking.KC)
                     {
-                        int nc = Math.Min(blocking.NC, n - jc);
-                        // Loop 4 (pc): KC-deep slices of the reduction; the first one applies beta, later ones accumulate.
-                        for (int pc = 0; pc < k; pc += blocking.KC)
-                        {
-                            int kc = Math.Min(blocking.KC, k - pc);
-                            var pack = new PackStep<TA, TB>(packA, packB, pa, pb, m, mr, nr, pc, kc, jc, nc, mPanels);
-                            Parallelism.For(mPanels + (nc + nr - 1) / nr, degree, pack);
-                            var tiles = new TileStep<TK, TA, TB>(this, pa, pb, blocking.MC, pc == 0 ? beta : 1f, kc, jc, nc, degree);
-                            Parallelism.For(tiles.Items, degree, tiles);
-                        }
+                        int kc = Math.Min(blocking.KC, k - pc);
+                        var pack = new PackStep<TA, TB>(packA, packB, pa, pb, m, mr, nr, pc, kc, jc, nc, mPanels);
+                        Parallelism.For(mPanels + (nc + nr - 1) / nr, degree, pack);
+                        var tiles = new TileStep<TK, TA, TB>(this, pa, pb, blocking.MC, pc == 0 ? beta : 1f, kc, jc, nc, degree);
+                        Parallelism.For(tiles.Items, degree, tiles);
                     }
                 }
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(packedA);
-                ArrayPool<float>.Shared.Return(packedB);
             }
         }
 
