@@ -85,6 +85,32 @@ public static class PerformanceReport
                 md.AppendLine($"| {s.Name} | {t} | {F(f?.Median)} | {F(fg)} | {P(fg / peak)} | {R(ours?.Median / all?.Median)} | {R(ours?.Median / ext?.Median)} | " +
                               $"{F(b?.Median)} | {F(bg)} | {P(bg / peak)} | {F(f?.Allocated)} / {F(b?.Allocated)} |");
             }
+        if (rows.Any(r => r["Type"] == "ConvVsTorchBenchmarks"))
+        {
+            md.AppendLine().AppendLine("Convolution forward vs libtorch (TorchSharp-cpu, stock allocator: a new output per call), side by side:").AppendLine();
+            md.AppendLine("| shape | threads | Kernels ms | libtorch ms | ours / libtorch | libtorch GFLOP/s |").AppendLine("| --- | --- | --- | --- | --- | --- |");
+            foreach (ConvShape s in Shapes.Conv)
+                foreach (string t in new[] { "1", "2" })
+                {
+                    Row? ours = One("ConvVsTorchBenchmarks", "Kernels", ("Shape", s.Id), ("Threads", t)), torch = One("ConvVsTorchBenchmarks", "LibTorch", ("Shape", s.Id), ("Threads", t));
+                    if (ours is null || torch is null) continue;
+                    md.AppendLine($"| {s.Name} | {t} | {F(ours.Median)} | {F(torch.Median)} | {R(ours.Median / torch.Median)} | {F(s.ForwardFlops / (torch.Median * 1e6))} |");
+                    if (t == "1") ratios.Add(($"conv ({s.Id}) / libtorch", ours.Median / torch.Median));
+                }
+            md.AppendLine().AppendLine("| one thread | Kernels ms | libtorch ms | ours / libtorch |").AppendLine("| --- | --- | --- | --- |");
+            foreach (Row g in Of("ElementaryVsTorchBenchmarks", "Gemm"))
+                if (One("ElementaryVsTorchBenchmarks", "GemmLibTorch", ("GemmSize", g["GemmSize"])) is { } gt)
+                {
+                    md.AppendLine($"| SGEMM {g["GemmSize"]}^3 | {F(g.Median)} | {F(gt.Median)} | {R(g.Median / gt.Median)} |");
+                    ratios.Add(($"GEMM {g["GemmSize"]} / libtorch", g.Median / gt.Median));
+                }
+            foreach ((string name, string ours, string theirs) in new[] { ("max pool 2x2/2 (50,32,32,32)", "MaxPool", "MaxPoolLibTorch"), ("ReLU in place, 16M", "ReluInPlace", "ReluInPlaceLibTorch") })
+                if (One("ElementaryVsTorchBenchmarks", ours, ("GemmSize", "1024")) is { } o && One("ElementaryVsTorchBenchmarks", theirs, ("GemmSize", "1024")) is { } t)
+                {
+                    md.AppendLine($"| {name} | {F(o.Median)} | {F(t.Median)} | {R(o.Median / t.Median)} |");
+                    ratios.Add(($"{name.Split(' ')[0]} {name.Split(' ')[1]} / libtorch", o.Median / t.Median));
+                }
+        }
         if (One("Conv2DVsReferenceBenchmarks", "Kernels") is { } ck && One("Conv2DVsReferenceBenchmarks", "Reference") is { } cr)
             md.AppendLine().AppendLine($"Against the oracle on {Shapes.ReferenceConv.Name}: Kernels {F(ck.Median)} ms, reference {F(cr.Median)} ms, ratio {R(ck.Median / cr.Median)}.");
         md.AppendLine();
