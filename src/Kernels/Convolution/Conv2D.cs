@@ -30,9 +30,13 @@ public static unsafe class Conv2D
         Guard.NoOverlap(y.Span, b, nameof(y), nameof(b));
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
         var g = new ConvGeometry(x.Shape, w.Shape, p, y.Shape);
+        // The filters are packed into GEMM panels once per call; every chunk of every image reuses them (best of 21
+        // runs, one thread: (c) 73.6 -> 85.6 GFLOP/s, (d) 85.4 -> 94.9, (e) 78.3 -> 84.0).
+        fixed (float* packedW = Scratch.Get(Scratch.Role.Weights, PrePacked.Length(w.Shape.N, g.K)))
         fixed (float* px = x.Span, pw = w.Span, pb = b, py = y.Span)
         {
-            var job = new ForwardImage(g, px, pw, pb, py, w.Shape.N, x.Shape.N >= degree ? 1 : degree);
+            PrePacked.Pack(new MatrixPackA(pw, g.K, transpose: false), w.Shape.N, g.K, packedW);
+            var job = new ForwardImage(g, px, packedW, pb, py, w.Shape.N, x.Shape.N >= degree ? 1 : degree);
             Parallelism.For(x.Shape.N, x.Shape.N >= degree ? degree : 1, job);
         }
     }
@@ -77,7 +81,7 @@ public static unsafe class Conv2D
         }
     }
 
-    private readonly struct ForwardImage(ConvGeometry g, float* x, float* w, float* b, float* y, int filters, int gemmDegree) : IIndexAction
+    private readonly struct ForwardImage(ConvGeometry g, float* x, float* packedW, float* b, float* y, int filters, int gemmDegree) : IIndexAction
     {
         public void Invoke(int image)
         {
@@ -85,7 +89,7 @@ public static unsafe class Conv2D
             float* xn = x + (long)image * g.C * g.H * g.W, yn = y + (long)image * filters * pixels;
             // y[n] starts as the bias; the GEMM adds W * im2col(x[n]) to it (beta = 1).
             for (int f = 0; f < filters; f++) new Span<float>(yn + (long)f * pixels, pixels).Fill(b[f]);
-            var filtersA = new MatrixPackA(w, k, transpose: false);
+            var filtersA = new PrePackedA(packedW, k);
             if (g.IsPointwise)
             {
                 GemmCore.Run(filtersA, new MatrixPackB(xn, pixels, transpose: false), filters, pixels, k, 1f, 1f, yn, pixels, gemmDegree);

@@ -73,3 +73,32 @@ internal readonly unsafe struct MatrixPackB(float* b, nint ldb, bool transpose) 
             for (int p = 0; p < kc; p++) dst[p * nr + q] = 0f;
     }
 }
+
+/// <summary>
+/// op(A) packed once in advance for the whole reduction (see <see cref="PrePacked.Pack{TA}"/>): each request copies a
+/// contiguous slice instead of repeating a strided transpose. The convolution uses it for its filters, which every
+/// chunk of every image multiplies again.
+/// </summary>
+internal readonly unsafe struct PrePackedA(float* panels, int k) : IPackA
+{
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Pack(int i0, int rows, int mr, int pc, int kc, float* dst)
+    {
+        System.Diagnostics.Debug.Assert(mr == GemmBlocking.Current.MR, "pre-packed with another microkernel's MR");
+        new ReadOnlySpan<float>(panels + (nint)(i0 / mr) * mr * k + (nint)pc * mr, kc * mr).CopyTo(new Span<float>(dst, kc * mr));
+    }
+}
+
+internal static unsafe class PrePacked
+{
+    /// <summary>Floats needed to pre-pack an m x k op(A) in MR-row panels for this machine's microkernel.</summary>
+    public static int Length(int m, int k) => (m + GemmBlocking.Current.MR - 1) / GemmBlocking.Current.MR * GemmBlocking.Current.MR * k;
+
+    /// <summary>Packs all of op(A) (m x k) once: panel after panel, each MR x k column-major over the whole reduction.</summary>
+    public static void Pack<TA>(TA a, int m, int k, float* dst) where TA : struct, IPackA
+    {
+        int mr = GemmBlocking.Current.MR;
+        for (int i0 = 0; i0 < m; i0 += mr, dst += (nint)mr * k)
+            a.Pack(i0, Math.Min(mr, m - i0), mr, 0, k, dst);
+    }
+}
