@@ -5,6 +5,12 @@ using Kernels.Simd;
 
 namespace Kernels.Elementwise;
 
+/// <summary>An element-wise operation of one input, written once for every width.</summary>
+internal interface IUnaryOp
+{
+    static abstract TVec Invoke<TVec, TOps>(TVec x) where TVec : struct where TOps : IVectorOps<TVec>;
+}
+
 /// <summary>An element-wise operation of two inputs, written once for every width.</summary>
 internal interface IBinaryOp
 {
@@ -19,6 +25,17 @@ internal interface IBinaryOp
 /// </summary>
 internal static class ElementwiseDriver
 {
+    public static void Unary<TOp>(ReadOnlySpan<float> x, Span<float> y) where TOp : IUnaryOp
+    {
+        int n = x.Length;
+        ref float xs = ref MemoryMarshal.GetReference(x);
+        ref float ys = ref MemoryMarshal.GetReference(y);
+        if (Isa.Width >= SimdWidth.Vector512 && n >= Vector512<float>.Count) Unary<Vector512<float>, V512, TOp>(ref xs, ref ys, n);
+        else if (Isa.Width >= SimdWidth.Vector256 && n >= Vector256<float>.Count) Unary<Vector256<float>, V256, TOp>(ref xs, ref ys, n);
+        else if (Isa.Width >= SimdWidth.Vector128 && n >= Vector128<float>.Count) Unary<Vector128<float>, V128, TOp>(ref xs, ref ys, n);
+        else if (n > 0) Unary<float, ScalarOps, TOp>(ref xs, ref ys, n);
+    }
+
     public static void Binary<TOp>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) where TOp : IBinaryOp
     {
         int n = a.Length;
@@ -29,6 +46,17 @@ internal static class ElementwiseDriver
         else if (Isa.Width >= SimdWidth.Vector256 && n >= Vector256<float>.Count) Binary<Vector256<float>, V256, TOp>(ref @as, ref bs, ref ys, n);
         else if (Isa.Width >= SimdWidth.Vector128 && n >= Vector128<float>.Count) Binary<Vector128<float>, V128, TOp>(ref @as, ref bs, ref ys, n);
         else if (n > 0) Binary<float, ScalarOps, TOp>(ref @as, ref bs, ref ys, n);
+    }
+
+    /// <remarks>Requires n &gt;= TOps.Count.</remarks>
+    private static void Unary<TVec, TOps, TOp>(ref float x, ref float y, int n)
+        where TVec : struct where TOps : IVectorOps<TVec> where TOp : IUnaryOp
+    {
+        int w = TOps.Count;
+        TVec last = TOp.Invoke<TVec, TOps>(TOps.Load(in Unsafe.Add(ref x, n - w)));
+        for (int i = 0; i <= n - w; i += w)
+            TOps.Store(TOp.Invoke<TVec, TOps>(TOps.Load(in Unsafe.Add(ref x, i))), ref Unsafe.Add(ref y, i));
+        TOps.Store(last, ref Unsafe.Add(ref y, n - w));
     }
 
     /// <remarks>Requires n &gt;= TOps.Count.</remarks>

@@ -14,9 +14,11 @@ public static class Relu
     public static void Forward(ReadOnlySpan<float> x, Span<float> y)
     {
         Reference.Relu.ValidateForward<float>(x, y);
-        // TensorPrimitives.Max(x, 0) has exactly our semantics (IEEE maximum) and measured 0.62x the time of a
-        // copy of the same bytes on 16M floats, against 1.48x for our one-vector-per-iteration driver loop.
-        TensorPrimitives.Max(x, 0f, y);
+        // Out of place, TensorPrimitives.Max(x, 0) (our exact semantics: IEEE maximum) took 0.62x the time of a copy
+        // of the same bytes on 16M floats against 1.48x for our driver (it streams with non-temporal stores); in
+        // place it took 8.6 ms against our driver's 3.7 ms. So each case takes the faster path.
+        if (x.Overlaps(y)) ElementwiseDriver.Unary<ForwardOp>(x, y);
+        else TensorPrimitives.Max(x, 0f, y);
     }
 
     /// <summary><c>dx[i] = x[i] &gt; 0 ? dout[i] : 0</c>. dx may be the same memory as dout or x.</summary>
@@ -24,6 +26,12 @@ public static class Relu
     {
         Reference.Relu.ValidateBackward<float>(dout, x, dx);
         ElementwiseDriver.Binary<BackwardOp>(x, dout, dx);
+    }
+
+    private readonly struct ForwardOp : IUnaryOp
+    {
+        // IEEE maximum: NaN propagates and max(-0, +0) = +0, as the reference defines.
+        public static TVec Invoke<TVec, TOps>(TVec x) where TVec : struct where TOps : IVectorOps<TVec> => TOps.Max(x, TOps.Zero);
     }
 
     private readonly struct BackwardOp : IBinaryOp
