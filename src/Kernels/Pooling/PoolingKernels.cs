@@ -120,6 +120,11 @@ internal static unsafe class PoolingKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxBackwardPlane(float* dout, float* x, int h, int w, float* dx, int ho, int wo, Pool2DParams p)
     {
+        if (Classify(p) == Window.Max3x3Stride2 && Isa.Width >= SimdWidth.Vector128)
+        {
+            MaxBackward3x3(dout, x, h, w, dx, ho, wo);
+            return;
+        }
         if (Classify(p) == Window.Max2x2Stride2)
         {
             if (Isa.Width >= SimdWidth.Vector512 && wo >= Vector512<float>.Count) { MaxBackward2x2<Vector512<float>, V512>(dout, x, h, w, dx, ho, wo); return; }
@@ -165,6 +170,65 @@ internal static unsafe class PoolingKernels
             if ((w & 1) != 0) d0[w - 1] = d1[w - 1] = 0f;
         }
         if ((h & 1) != 0) new Span<float>(dx + (h - 1) * w, w).Clear();
+    }
+
+    /// <summary>
+    /// Overlapping 3x3 windows of stride 2: contributions add up, so dx is cleared first and the sums are made in the
+    /// reference's order (windows row by row, left to right): within a block, each window's third column (which
+    /// lands on the next window's first) is added before the next window's first two, so results match bit for bit.
+    /// An overlapping last vector would add twice, so each row steps down through narrower widths instead
+    /// (16, 8, 4 windows at a time) and ends with at most 4 scalar windows.
+    /// </summary>
+    private static void MaxBackward3x3(float* dout, float* x, int h, int w, float* dx, int ho, int wo)
+    {
+        new Span<float>(dx, h * w).Clear();
+        for (int i = 0; i < ho; i++, dout += wo)
+        {
+            int j = 0;
+            if (Isa.Width >= SimdWidth.Vector512) MaxBackward3x3Row<Vector512<float>, V512>(dout, x, w, dx, wo, i, ref j);
+            if (Isa.Width >= SimdWidth.Vector256) MaxBackward3x3Row<Vector256<float>, V256>(dout, x, w, dx, wo, i, ref j);
+            MaxBackward3x3Row<Vector128<float>, V128>(dout, x, w, dx, wo, i, ref j);
+            for (; j < wo; j++) dx[ArgMax(x, w, 2 * i, 2 * j, 3, 3)] += dout[j];
+        }
+    }
+
+    /// <summary>Windows j, j+1, ... of output row i, one vector of them at a time, while the reads stay in the row.</summary>
+    private static void MaxBackward3x3Row<TVec, TOps>(float* dout, float* x, int w, float* dx, int wo, int i, ref int j)
+        where TVec : unmanaged where TOps : IVectorOps<TVec>
+    {
+        int lanes = TOps.Count;
+        TVec* a = stackalloc TVec[9];
+        // Like the forward pass, the third column's even elements come from two columns on: stop one window early.
+        for (; j + lanes <= wo - 1; j += lanes)
+        {
+            float* s = x + 2 * i * w + 2 * j;
+            for (int r = 0; r < 3; r++)
+            {
+                float* row = s + r * w;
+                TVec lo = TOps.Load(in *row), hi = TOps.Load(in *(row + lanes)), lo2 = TOps.Load(in *(row + 2)), hi2 = TOps.Load(in *(row + 2 + lanes));
+                a[3 * r] = TOps.Even(lo, hi);
+                a[3 * r + 1] = TOps.Odd(lo, hi);
+                a[3 * r + 2] = TOps.Even(lo2, hi2);
+            }
+            TVec m = a[0];
+            for (int q = 1; q < 9; q++) m = TOps.Max(m, a[q]);
+            // The first candidate (maximum or NaN) in row-major window order takes the gradient.
+            TVec g = TOps.Load(in dout[j]), taken = TOps.Zero;
+            for (int q = 0; q < 9; q++)
+            {
+                TVec c = TOps.EqualsOrNaN(a[q], m);
+                a[q] = TOps.AndNot(TOps.And(c, g), taken);
+                taken = TOps.Or(taken, c);
+            }
+            for (int r = 0; r < 3; r++)
+            {
+                float* d = dx + (2 * i + r) * w + 2 * j;
+                TOps.Store(TOps.Add(TOps.Load(in *(d + 2)), TOps.ZipLow(a[3 * r + 2], TOps.Zero)), ref *(d + 2));
+                TOps.Store(TOps.Add(TOps.Load(in *(d + 2 + lanes)), TOps.ZipHigh(a[3 * r + 2], TOps.Zero)), ref *(d + 2 + lanes));
+                TOps.Store(TOps.Add(TOps.Load(in *d), TOps.ZipLow(a[3 * r], a[3 * r + 1])), ref *d);
+                TOps.Store(TOps.Add(TOps.Load(in *(d + lanes)), TOps.ZipHigh(a[3 * r], a[3 * r + 1])), ref *(d + lanes));
+            }
+        }
     }
 
     // ---- average pool ----
