@@ -4,37 +4,23 @@ namespace Kernels.Benchmarks.Convolution;
 
 /// <summary>Convolution forward and backward on the shapes (a)-(e), 1 and 2 threads.</summary>
 [BenchmarkCategory("Conv")]
-public class Conv2DBenchmarks
+public class Conv2DBenchmarks : ConvWorkload
 {
-    private float[] _x = [], _w = [], _b = [], _y = [], _dx = [], _dw = [], _db = [];
-
-    public static IEnumerable<ConvShape> AllShapes => Shapes.Conv;
-
-    [ParamsSource(nameof(AllShapes))]
-    public ConvShape Shape { get; set; } = Shapes.Conv[0];
-
-    [Params(1, 2)]
-    public int Threads { get; set; }
+    private float[] _dx = [], _dw = [], _db = [];
 
     [GlobalSetup]
     public void Setup()
     {
-        _x = Shapes.Random(Shape.X.Length, 1);
-        _w = Shapes.Random(Shape.W.Length, 2);
-        _b = Shapes.Random(Shape.W.N, 3);
-        _y = Shapes.Random(Shape.Y.Length, 4);
-        _dx = new float[_x.Length];
-        _dw = new float[_w.Length];
-        _db = new float[_b.Length];
+        CreateData();
+        (_dx, _dw, _db) = (new float[X.Length], new float[W.Length], new float[B.Length]);
     }
 
     [Benchmark]
-    public void Forward() =>
-        Conv2D.Forward(new ReadOnlyNchwSpan<float>(_x, Shape.X), new ReadOnlyNchwSpan<float>(_w, Shape.W), _b, Shape.P, new NchwSpan<float>(_y, Shape.Y), Threads);
+    public void Forward() => OursForward();
 
     [Benchmark]
     public void Backward() =>
-        Conv2D.Backward(new ReadOnlyNchwSpan<float>(_y, Shape.Y), new ReadOnlyNchwSpan<float>(_x, Shape.X), new ReadOnlyNchwSpan<float>(_w, Shape.W), Shape.P,
+        Conv2D.Backward(new ReadOnlyNchwSpan<float>(Y, Shape.Y), new ReadOnlyNchwSpan<float>(X, Shape.X), new ReadOnlyNchwSpan<float>(W, Shape.W), Shape.P,
             new NchwSpan<float>(_dx, Shape.X), new NchwSpan<float>(_dw, Shape.W), _db, Threads);
 }
 

@@ -10,36 +10,28 @@ namespace Kernels.Benchmarks.Peers;
 /// (its im2col + SGEMM), same shapes, same thread count, outputs checked against ours at setup.
 /// </summary>
 [BenchmarkCategory("Conv", "Peers")]
-public class ConvVsOnnxBenchmarks
+public class ConvVsOnnxBenchmarks : ConvWorkload
 {
-    private float[] _x = [], _w = [], _b = [], _y = [], _yOrt = [];
+    private float[] _yOrt = [];
     private OnnxRunner _all = null!, _extended = null!;
-
-    public static IEnumerable<ConvShape> AllShapes => Shapes.Conv;
-
-    [ParamsSource(nameof(AllShapes))]
-    public ConvShape Shape { get; set; } = Shapes.Conv[0];
-
-    [Params(1, 2)]
-    public int Threads { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
         ConvShape s = Shape;
-        (_x, _w, _b) = (Shapes.Random(s.X.Length, 1), Shapes.Random(s.W.Length, 2), Shapes.Random(s.W.N, 3));
-        (_y, _yOrt) = (new float[s.Y.Length], new float[s.Y.Length]);
+        CreateData();
+        _yOrt = new float[s.Y.Length];
         byte[] model = Build("Conv", [("x", OnnxRunner.Dims(s.X)), ("w", OnnxRunner.Dims(s.W)), ("b", [s.W.N])], ("y", OnnxRunner.Dims(s.Y)),
             new Attr("kernel_shape", Ints: [s.W.H, s.W.W]), new Attr("strides", Ints: [s.P.Stride, s.P.Stride]),
             new Attr("pads", Ints: [s.P.Pad, s.P.Pad, s.P.Pad, s.P.Pad]));
-        (string, float[], long[])[] inputs = [("x", _x, OnnxRunner.Dims(s.X)), ("w", _w, OnnxRunner.Dims(s.W)), ("b", _b, [s.W.N])];
+        (string, float[], long[])[] inputs = [("x", X, OnnxRunner.Dims(s.X)), ("w", W, OnnxRunner.Dims(s.W)), ("b", B, [s.W.N])];
         _all = new OnnxRunner(model, Threads, GraphOptimizationLevel.ORT_ENABLE_ALL, inputs, ("y", _yOrt, OnnxRunner.Dims(s.Y)));
         _extended = new OnnxRunner(model, Threads, GraphOptimizationLevel.ORT_ENABLE_EXTENDED, inputs, ("y", _yOrt, OnnxRunner.Dims(s.Y)));
         Kernels();
         _all.Run();
-        OnnxRunner.AssertAgrees($"conv {s} (ALL)", _y, _yOrt, 1e-4);
+        OnnxRunner.AssertAgrees($"conv {s.Name} (ALL)", Y, _yOrt, 1e-4);
         _extended.Run();
-        OnnxRunner.AssertAgrees($"conv {s} (EXTENDED)", _y, _yOrt, 1e-4);
+        OnnxRunner.AssertAgrees($"conv {s.Name} (EXTENDED)", Y, _yOrt, 1e-4);
     }
 
     [GlobalCleanup]
@@ -50,8 +42,7 @@ public class ConvVsOnnxBenchmarks
     }
 
     [Benchmark(Baseline = true)]
-    public void Kernels() =>
-        Conv2D.Forward(new ReadOnlyNchwSpan<float>(_x, Shape.X), new ReadOnlyNchwSpan<float>(_w, Shape.W), _b, Shape.P, new NchwSpan<float>(_y, Shape.Y), Threads);
+    public void Kernels() => OursForward();
 
     [Benchmark]
     public void OnnxRuntimeAll() => _all.Run();

@@ -30,37 +30,27 @@ public static class Torch
 }
 
 [BenchmarkCategory("Conv", "Peers", "Torch")]
-public class ConvVsTorchBenchmarks
+public class ConvVsTorchBenchmarks : ConvWorkload
 {
-    private float[] _x = [], _w = [], _b = [], _y = [];
     private Tensor _tx = null!, _tw = null!, _tb = null!;
-
-    public static IEnumerable<ConvShape> AllShapes => Shapes.Conv;
-
-    [ParamsSource(nameof(AllShapes))]
-    public ConvShape Shape { get; set; } = Shapes.Conv[0];
-
-    [Params(1, 2)]
-    public int Threads { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
         Torch.EnsureLoaded(Threads);
         ConvShape s = Shape;
-        (_x, _w, _b, _y) = (Shapes.Random(s.X.Length, 1), Shapes.Random(s.W.Length, 2), Shapes.Random(s.W.N, 3), new float[s.Y.Length]);
-        (_tx, _tw, _tb) = (Torch.From(_x, OnnxRunner.Dims(s.X)), Torch.From(_w, OnnxRunner.Dims(s.W)), Torch.From(_b, s.W.N));
+        CreateData();
+        (_tx, _tw, _tb) = (Torch.From(X, OnnxRunner.Dims(s.X)), Torch.From(W, OnnxRunner.Dims(s.W)), Torch.From(B, s.W.N));
         Kernels();
         using Tensor y = TorchForward();
-        OnnxRunner.AssertAgrees($"conv {s.Name} (libtorch)", _y, y.data<float>().ToArray(), 1e-4);
+        OnnxRunner.AssertAgrees($"conv {s.Name} (libtorch)", Y, y.data<float>().ToArray(), 1e-4);
     }
 
     private Tensor TorchForward() =>
         nn.functional.conv2d(_tx, _tw, _tb, strides: [Shape.P.Stride, Shape.P.Stride], padding: [Shape.P.Pad, Shape.P.Pad]);
 
     [Benchmark(Baseline = true)]
-    public void Kernels() =>
-        Conv2D.Forward(new ReadOnlyNchwSpan<float>(_x, Shape.X), new ReadOnlyNchwSpan<float>(_w, Shape.W), _b, Shape.P, new NchwSpan<float>(_y, Shape.Y), Threads);
+    public void Kernels() => OursForward();
 
     [Benchmark]
     public void LibTorch()
