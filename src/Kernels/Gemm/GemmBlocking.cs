@@ -14,6 +14,9 @@ internal sealed record GemmBlocking(int MR, int NR, int KC, int MC, int NC)
     // L1 (48 KiB), MC 144 = 12 tiles keeps 144 KiB of packed A in L2.
     public static readonly GemmBlocking Avx512 = new(MR: 12, NR: 32, KC: 256, MC: 144, NC: 4096);
 
+    // Vector512, 8 x 32: for M that 8-row panels fit much better than 12-row ones (see For).
+    public static readonly GemmBlocking Avx512Narrow = new(MR: 8, NR: 32, KC: 256, MC: 144, NC: 4096);
+
     // Vector256, 6 x 16: BLIS's Haswell sgemm values (12 ymm accumulators of 16 registers).
     public static readonly GemmBlocking Avx2 = new(MR: 6, NR: 16, KC: 256, MC: 144, NC: 4080);
 
@@ -22,6 +25,18 @@ internal sealed record GemmBlocking(int MR, int NR, int KC, int MC, int NC)
 
     // Scalar, 6 x 2: the portable path; correctness matters here, not speed.
     public static readonly GemmBlocking Scalar = new(MR: 6, NR: 2, KC: 256, MC: 120, NC: 4080);
+
+    /// <summary>
+    /// The blocking for a product with M rows: with Vector512, the 8-row tile when it wastes at least 5 points less
+    /// of the last row panel than the 12-row one (M = 25: 78 % vs 69 % of computed rows used; M = 32: 100 % vs
+    /// 89 %; M = 64: 100 % vs 89 %); otherwise <see cref="Current"/>. Depends on M only, never on threads.
+    /// </summary>
+    public static GemmBlocking For(int m)
+    {
+        if (Current != Avx512) return Current;
+        double Used(int mr) => (double)m / ((m + mr - 1) / mr * mr);
+        return Used(8) >= Used(12) + 0.05 ? Avx512Narrow : Avx512;
+    }
 
     /// <summary>The blocking of the width this process runs at.</summary>
     public static GemmBlocking Current { get; } = Isa.Width switch

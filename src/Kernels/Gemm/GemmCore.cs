@@ -31,6 +31,9 @@ internal static unsafe class GemmCore
         var job = new Job<TA, TB>(packA, packB, m, n, k, alpha, beta, c, ldc, degree);
         switch (Isa.Width)
         {
+            case SimdWidth.Vector512 when GemmBlocking.For(m) == GemmBlocking.Avx512Narrow:
+                job.Run<MicroKernel8x2V<Vector512<float>, V512>>(GemmBlocking.Avx512Narrow);
+                break;
             case SimdWidth.Vector512: job.Run<MicroKernel12x2V<Vector512<float>, V512>>(GemmBlocking.Avx512); break;
             case SimdWidth.Vector256: job.Run<MicroKernel6x2V<Vector256<float>, V256>>(GemmBlocking.Avx2); break;
             case SimdWidth.Vector128: job.Run<MicroKernel6x2V<Vector128<float>, V128>>(GemmBlocking.Sse); break;

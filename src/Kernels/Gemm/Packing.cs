@@ -84,7 +84,7 @@ internal readonly unsafe struct PrePackedA(float* panels, int k) : IPackA
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Pack(int i0, int rows, int mr, int pc, int kc, float* dst)
     {
-        System.Diagnostics.Debug.Assert(mr == GemmBlocking.Current.MR, "pre-packed with another microkernel's MR");
+        System.Diagnostics.Debug.Assert(k > 0 && mr > 0, "pre-packed panels need the MR of GemmBlocking.For(m)");
         new ReadOnlySpan<float>(panels + (nint)(i0 / mr) * mr * k + (nint)pc * mr, kc * mr).CopyTo(new Span<float>(dst, kc * mr));
     }
 }
@@ -92,12 +92,16 @@ internal readonly unsafe struct PrePackedA(float* panels, int k) : IPackA
 internal static unsafe class PrePacked
 {
     /// <summary>Floats needed to pre-pack an m x k op(A) in MR-row panels for this machine's microkernel.</summary>
-    public static int Length(int m, int k) => (m + GemmBlocking.Current.MR - 1) / GemmBlocking.Current.MR * GemmBlocking.Current.MR * k;
+    public static int Length(int m, int k)
+    {
+        int mr = GemmBlocking.For(m).MR;
+        return (m + mr - 1) / mr * mr * k;
+    }
 
     /// <summary>Packs all of op(A) (m x k) once: panel after panel, each MR x k column-major over the whole reduction.</summary>
     public static void Pack<TA>(TA a, int m, int k, float* dst) where TA : struct, IPackA
     {
-        int mr = GemmBlocking.Current.MR;
+        int mr = GemmBlocking.For(m).MR; // the tile GemmCore.Run will pick for this M
         for (int i0 = 0; i0 < m; i0 += mr, dst += (nint)mr * k)
             a.Pack(i0, Math.Min(mr, m - i0), mr, 0, k, dst);
     }
