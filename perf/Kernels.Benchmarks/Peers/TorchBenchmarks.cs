@@ -59,6 +59,55 @@ public class ConvVsTorchBenchmarks : ConvWorkload
     }
 }
 
+/// <summary>
+/// Conv forward + backward: ours (Forward then Backward) against libtorch's conv2d with autograd (forward, then
+/// backward from the same upstream gradient), on shape (c), the backward target.
+/// </summary>
+[BenchmarkCategory("Conv", "Peers", "Torch")]
+public class ConvBackwardVsTorchBenchmarks
+{
+    private static readonly ConvShape Shape = Shapes.Conv[2];
+    private float[] _x = [], _w = [], _b = [], _y = [], _dout = [], _dx = [], _dw = [], _db = [];
+    private Tensor _tx = null!, _tw = null!, _tb = null!, _tdout = null!;
+
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        Torch.EnsureLoaded(Threads);
+        ConvShape s = Shape;
+        (_x, _w, _b, _y) = (Shapes.Random(s.X.Length, 1), Shapes.Random(s.W.Length, 2), Shapes.Random(s.W.N, 3), new float[s.Y.Length]);
+        (_dout, _dx, _dw, _db) = (Shapes.Random(s.Y.Length, 5), new float[_x.Length], new float[_w.Length], new float[_b.Length]);
+        _tx = Torch.From(_x, OnnxRunner.Dims(s.X)).requires_grad_(true);
+        _tw = Torch.From(_w, OnnxRunner.Dims(s.W)).requires_grad_(true);
+        _tb = Torch.From(_b, s.W.N).requires_grad_(true);
+        _tdout = Torch.From(_dout, OnnxRunner.Dims(s.Y));
+        Kernels();
+        LibTorch();
+        OnnxRunner.AssertAgrees($"conv {s.Name} dw (libtorch)", _dw, _tw.grad!.data<float>().ToArray(), 1e-4);
+        OnnxRunner.AssertAgrees($"conv {s.Name} dx (libtorch)", _dx, _tx.grad!.data<float>().ToArray(), 1e-4);
+    }
+
+    [Benchmark(Baseline = true)]
+    public void Kernels()
+    {
+        Conv2D.Forward(new ReadOnlyNchwSpan<float>(_x, Shape.X), new ReadOnlyNchwSpan<float>(_w, Shape.W), _b, Shape.P, new NchwSpan<float>(_y, Shape.Y), Threads);
+        Conv2D.Backward(new ReadOnlyNchwSpan<float>(_dout, Shape.Y), new ReadOnlyNchwSpan<float>(_x, Shape.X), new ReadOnlyNchwSpan<float>(_w, Shape.W), Shape.P,
+            new NchwSpan<float>(_dx, Shape.X), new NchwSpan<float>(_dw, Shape.W), _db, Threads);
+    }
+
+    [Benchmark]
+    public void LibTorch()
+    {
+        using DisposeScope scope = torch.NewDisposeScope();
+        foreach (Tensor t in new[] { _tx, _tw, _tb }) t.grad?.zero_();
+        Tensor y = nn.functional.conv2d(_tx, _tw, _tb, strides: [Shape.P.Stride, Shape.P.Stride], padding: [Shape.P.Pad, Shape.P.Pad]);
+        y.backward([_tdout]);
+    }
+}
+
 [BenchmarkCategory("Peers", "Torch")]
 public class ElementaryVsTorchBenchmarks
 {
@@ -110,5 +159,43 @@ public class ElementaryVsTorchBenchmarks
 
     [Benchmark]
     public void ReluInPlaceLibTorch() => _trelu.relu_();
+}
+/// <summary>
+/// One training step of the same ThreeLayerConvNet (32 filters 7x7 pad 3, 2x2 max pool, 100 hidden, 10 classes;
+/// softmax cross-entropy; Adam) in libtorch: forward, backward and the optimizer step, batch 50, one thread.
+/// </summary>
+[BenchmarkCategory("Train", "Peers", "Torch")]
+public class TrainingStepVsTorchBenchmarks
+{
+    private nn.Module<Tensor, Tensor> _model = null!;
+    private optim.Optimizer _adam = null!;
+    private Tensor _x = null!, _labels = null!;
+
+    [Params("3x32x32", "1x28x28")]
+    public string Input { get; set; } = "3x32x32";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        Torch.EnsureLoaded(1);
+        int[] d = Input.Split('x').Select(int.Parse).ToArray();
+        _model = nn.Sequential(
+            nn.Conv2d(d[0], 32, 7, padding: 3), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Flatten(),
+            nn.Linear(32 * (d[1] / 2) * (d[2] / 2), 100), nn.ReLU(), nn.Linear(100, 10));
+        _adam = optim.Adam(_model.parameters(), 1e-3);
+        _x = Torch.From(Shapes.Random(50 * d[0] * d[1] * d[2], 1), 50, d[0], d[1], d[2]);
+        _labels = torch.tensor(Enumerable.Range(0, 50).Select(i => (long)(i % 10)).ToArray());
+    }
+
+    [Benchmark]
+    public float LibTorch()
+    {
+        using DisposeScope scope = torch.NewDisposeScope();
+        _adam.zero_grad();
+        Tensor loss = nn.functional.cross_entropy(_model.call(_x), _labels);
+        loss.backward();
+        _adam.step();
+        return loss.item<float>();
+    }
 }
 #endif
