@@ -62,7 +62,16 @@ AnsiConsole.MarkupLine($"Training: {seconds:F1} s, {solver.ImagesPerSecond:F0} i
 
 Directory.CreateDirectory(options.Out);
 string plot = Path.Combine(options.Out, "training.png"), checkpoint = Path.Combine(options.Out, "threelayerconvnet.safetensors");
-DemoPlot.Save(plot, solver);
+try
+{
+    DemoPlot.Save(plot, solver);
+}
+catch (Exception ex) when (ex is TypeInitializationException or DllNotFoundException or InvalidOperationException or IOException)
+{
+    // The plot needs SkiaSharp's native library and a font; training results and the checkpoint do not.
+    AnsiConsole.MarkupLine($"[yellow]could not write the plot[/]: {Markup.Escape(ex.Message)}");
+    plot = "(no plot)";
+}
 Safetensors.Save(checkpoint, model.Parameters, new Dictionary<string, string>
 {
     ["model"] = "ThreeLayerConvNet", ["input"] = $"{shape.C}x{shape.H}x{shape.W}", ["test_accuracy"] = testAccuracy.ToString("F4", System.Globalization.CultureInfo.InvariantCulture),
