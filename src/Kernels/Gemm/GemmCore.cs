@@ -61,6 +61,9 @@ internal static unsafe class GemmCore
         {
             int mr = TK.MR, nr = TK.NR, kcMax = Math.Min(blocking.KC, k), ncMax = Math.Min(blocking.NC, RoundUp(n, nr));
             int mPanels = (m + mr - 1) / mr;
+            // MC blocks of equal size (a multiple of MR, at most MC + MR - 1): 1024 rows in blocks of 144 would
+            // leave a last block of 16 rows, and threads sharing the blocks would wait for the uneven split.
+            int mcBlocks = (m + blocking.MC - 1) / blocking.MC, mc = RoundUp((m + mcBlocks - 1) / mcBlocks, mr);
             // Scratch of the calling thread; worker threads only read the packed panels.
             float[] packedA = Scratch.Get(Scratch.Role.PackedA, mPanels * mr * kcMax);
             float[] packedB = Scratch.Get(Scratch.Role.PackedB, ncMax * kcMax);
@@ -76,7 +79,7 @@ internal static unsafe class GemmCore
                         int kc = Math.Min(blocking.KC, k - pc);
                         var pack = new PackStep<TA, TB>(packA, packB, pa, pb, m, mr, nr, pc, kc, jc, nc, mPanels);
                         Parallelism.For(mPanels + (nc + nr - 1) / nr, degree, pack);
-                        var tiles = new TileStep<TK, TA, TB>(this, pa, pb, blocking.MC, pc == 0 ? beta : 1f, kc, jc, nc, degree);
+                        var tiles = new TileStep<TK, TA, TB>(this, pa, pb, mc, pc == 0 ? beta : 1f, kc, jc, nc, degree);
                         Parallelism.For(tiles.Items, degree, tiles);
                     }
                 }
