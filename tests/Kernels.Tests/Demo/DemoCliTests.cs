@@ -45,3 +45,37 @@ public class DemoCliTests
         Assert.Equal("error: --update must be adam, sgd, momentum or rmsprop, not 'nope'", stderr.Trim());
     }
 }
+
+public sealed class DemoCifarTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("kernels-cifar-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Cifar10_folder_loads_splits_and_subtracts_the_training_mean()
+    {
+        // Five training batches of 401 records (2005 images: the demo keeps the last 1000 for validation) and a
+        // test batch of 10, with random pixels.
+        var rng = new Random(3);
+        void Batch(string name, int records)
+        {
+            var bytes = new byte[records * Kernels.Data.Cifar10.RecordLength];
+            rng.NextBytes(bytes);
+            for (int r = 0; r < records; r++) bytes[r * Kernels.Data.Cifar10.RecordLength] = (byte)(r % 10);
+            File.WriteAllBytes(Path.Combine(_dir, name), bytes);
+        }
+        for (int i = 1; i <= 5; i++) Batch($"data_batch_{i}.bin", 401);
+        Batch("test_batch.bin", 10);
+
+        (DemoOptions? o, string? error) = DemoOptions.Parse(["--data", "cifar10", "--path", _dir]);
+        Assert.Null(error);
+        var (train, validation, test, source) = DemoData.Load(o!);
+        Assert.Equal(new Shape4(1005, 3, 32, 32), train.Images.Shape);
+        Assert.Equal(1000, validation.Count);
+        Assert.Equal(10, test.Count);
+        Assert.Contains(_dir, source);
+        // After mean subtraction the training set's mean image is zero (up to float rounding).
+        Assert.All(train.MeanImage(), m => Assert.InRange(m, -1e-4f, 1e-4f));
+    }
+}
