@@ -95,15 +95,17 @@ public static unsafe class Conv2D
                 GemmCore.Run(filtersA, new MatrixPackB(xn, pixels, transpose: false), filters, pixels, k, 1f, 1f, yn, pixels, gemmDegree);
                 return;
             }
-            // im2col one chunk of output pixels at a time (whole rows: cheaper per element than building 32-wide
-            // panels from the image), then GEMM packs from it with plain copies while it is still in L2.
-            fixed (float* pc = Scratch.Get(Scratch.Role.Columns, k * chunk))
+            // im2col one chunk of output pixels at a time, written straight into the GEMM's NR-wide B panels, which
+            // the microkernel then reads in place (one pass from the image instead of im2col + packing).
+            int nr = GemmBlocking.For(filters).NR;
+            nint panelStride = (nint)k * nr;
+            fixed (float* pc = Scratch.Get(Scratch.Role.Columns, k * RoundUp(chunk, nr)))
             {
                 for (int p0 = 0; p0 < pixels; p0 += chunk)
                 {
                     int count = Math.Min(chunk, pixels - p0);
-                    for (int r = 0; r < k; r++) g.FillRow(xn, r, p0, count, pc + (long)r * count);
-                    GemmCore.Run(filtersA, new MatrixPackB(pc, count, transpose: false), filters, count, k, 1f, 1f, yn + p0, pixels, gemmDegree);
+                    for (int r = 0; r < k; r++) g.FillRow(xn, r, p0, count, pc + (nint)r * nr, nr, panelStride);
+                    GemmCore.Run(filtersA, new PrePackedB(pc, k), filters, count, k, 1f, 1f, yn + p0, pixels, gemmDegree);
                 }
             }
         }
@@ -149,4 +151,6 @@ public static unsafe class Conv2D
                 GemmCore.Run(doutA, new Im2ColTransposedPackB(g, xn), filters, k, pixels, 1f, beta, dw, k, degree);
         }
     }
+
+    private static int RoundUp(int x, int to) => (x + to - 1) / to * to;
 }

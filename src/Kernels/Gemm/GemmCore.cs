@@ -65,8 +65,8 @@ internal static unsafe class GemmCore
             // leave a last block of 16 rows, and threads sharing the blocks would wait for the uneven split.
             int mcBlocks = (m + blocking.MC - 1) / blocking.MC, mc = RoundUp((m + mcBlocks - 1) / mcBlocks, mr);
             // Scratch of the calling thread; worker threads only read the packed panels.
-            float[] packedA = Scratch.Get(Scratch.Role.PackedA, mPanels * mr * kcMax);
-            float[] packedB = Scratch.Get(Scratch.Role.PackedB, ncMax * kcMax);
+            float[] packedA = Scratch.Get(Scratch.Role.PackedA, TA.InPlace ? 0 : mPanels * mr * kcMax);
+            float[] packedB = Scratch.Get(Scratch.Role.PackedB, TB.InPlace ? 0 : ncMax * kcMax);
             fixed (float* pa = packedA, pb = packedB)
             {
                 // Loop 5 (jc): NC-wide column blocks of B and C; the packed KC x NC block of B targets L3.
@@ -77,9 +77,11 @@ internal static unsafe class GemmCore
                     for (int pc = 0; pc < k; pc += blocking.KC)
                     {
                         int kc = Math.Min(blocking.KC, k - pc);
-                        var pack = new PackStep<TA, TB>(packA, packB, pa, pb, m, mr, nr, pc, kc, jc, nc, mPanels);
-                        Parallelism.For(mPanels + (nc + nr - 1) / nr, degree, pack);
-                        var tiles = new TileStep<TK, TA, TB>(this, pa, pb, mc, pc == 0 ? beta : 1f, kc, jc, nc, degree);
+                        // Sources already in panel layout are read in place; only the others are packed.
+                        int aItems = TA.InPlace ? 0 : mPanels, bItems = TB.InPlace ? 0 : (nc + nr - 1) / nr;
+                        if (aItems + bItems > 0)
+                            Parallelism.For(aItems + bItems, degree, new PackStep<TA, TB>(packA, packB, pa, pb, m, mr, nr, pc, kc, jc, nc, aItems));
+                        var tiles = new TileStep<TK, TA, TB>(this, pa, pb, mc, pc == 0 ? beta : 1f, pc, kc, jc, nc, degree);
                         Parallelism.For(tiles.Items, degree, tiles);
                     }
                 }
@@ -91,7 +93,7 @@ internal static unsafe class GemmCore
         /// loop 2 (jr) walks NR panels whose packed B stays in L1 across loop 1 (ir) over MR rows.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Tiles<TK>(float* pa, float* pb, int icBlock, int mcBlock, int jrFirst, int jrEnd, float betaNow, int kc, int jc, int nc)
+        public void Tiles<TK>(float* pa, float* pb, int icBlock, int mcBlock, int jrFirst, int jrEnd, float betaNow, int pc, int kc, int jc, int nc)
             where TK : IMicroKernel
         {
             int mr = TK.MR, nr = TK.NR;
@@ -100,11 +102,11 @@ internal static unsafe class GemmCore
             for (int jr = jrFirst; jr < jrEnd; jr++)
             {
                 int j = jc + jr * nr, cols = Math.Min(nr, jc + nc - j);
-                float* bPanel = pb + (nint)jr * nr * kc;
+                float* bPanel = TB.InPlace ? packB.Panel(j, nr, pc) : pb + (nint)jr * nr * kc;
                 for (int i = i0; i < iEnd; i += mr)
                 {
                     int rows = Math.Min(mr, m - i);
-                    float* aPanel = pa + (nint)(i / mr) * mr * kc;
+                    float* aPanel = TA.InPlace ? packA.Panel(i, mr, pc) : pa + (nint)(i / mr) * mr * kc;
                     float* cTile = c + i * ldc + j;
                     if (rows == mr && cols == nr)
                     {
@@ -148,14 +150,14 @@ internal static unsafe class GemmCore
     {
         private readonly Job<TA, TB> _job;
         private readonly float* _pa, _pb;
-        private readonly int _mc, _kc, _jc, _nc, _jrGroups, _panels;
+        private readonly int _mc, _pc, _kc, _jc, _nc, _jrGroups, _panels;
         private readonly float _beta;
 
-        public TileStep(Job<TA, TB> job, float* pa, float* pb, int mc, float beta, int kc, int jc, int nc, int degree)
+        public TileStep(Job<TA, TB> job, float* pa, float* pb, int mc, float beta, int pc, int kc, int jc, int nc, int degree)
         {
             _pa = pa;
             _pb = pb;
-            (_job, _mc, _beta, _kc, _jc, _nc) = (job, mc, beta, kc, jc, nc);
+            (_job, _mc, _beta, _pc, _kc, _jc, _nc) = (job, mc, beta, pc, kc, jc, nc);
             int icBlocks = (job.M + mc - 1) / mc;
             _panels = (nc + TK.NR - 1) / TK.NR;
             // Enough (MC block, panel group) items to keep `degree` threads busy when M has few MC blocks.
@@ -169,7 +171,7 @@ internal static unsafe class GemmCore
         {
             int ic = index / _jrGroups, g = index % _jrGroups;
             int first = (int)((long)_panels * g / _jrGroups), end = (int)((long)_panels * (g + 1) / _jrGroups);
-            _job.Tiles<TK>(_pa, _pb, ic, _mc, first, end, _beta, _kc, _jc, _nc);
+            _job.Tiles<TK>(_pa, _pb, ic, _mc, first, end, _beta, _pc, _kc, _jc, _nc);
         }
     }
 

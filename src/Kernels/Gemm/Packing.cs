@@ -8,7 +8,13 @@ namespace Kernels.GemmInternals;
 /// </summary>
 internal unsafe interface IPackA
 {
+    /// <summary>True when the source already is in panel layout: GemmCore then reads <see cref="Panel"/> in place and never calls Pack.</summary>
+    static virtual bool InPlace => false;
+
     void Pack(int i0, int rows, int mr, int pc, int kc, float* dst);
+
+    /// <summary>The packed MR x kc micro-panel for rows from i0 and reduction from pc, when <see cref="InPlace"/>.</summary>
+    float* Panel(int i0, int mr, int pc) => null;
 }
 
 /// <summary>
@@ -18,7 +24,13 @@ internal unsafe interface IPackA
 /// </summary>
 internal unsafe interface IPackB
 {
+    /// <summary>True when the source already is in panel layout: GemmCore then reads <see cref="Panel"/> in place and never calls Pack.</summary>
+    static virtual bool InPlace => false;
+
     void Pack(int j0, int cols, int nr, int pc, int kc, float* dst);
+
+    /// <summary>The packed kc x NR micro-panel for columns from j0 and reduction from pc, when <see cref="InPlace"/>.</summary>
+    float* Panel(int j0, int nr, int pc) => null;
 }
 
 /// <summary>op(A) of a row-major matrix with leading dimension lda.</summary>
@@ -75,18 +87,33 @@ internal readonly unsafe struct MatrixPackB(float* b, nint ldb, bool transpose) 
 }
 
 /// <summary>
-/// op(A) packed once in advance for the whole reduction (see <see cref="PrePacked.Pack{TA}"/>): each request copies a
-/// contiguous slice instead of repeating a strided transpose. The convolution uses it for its filters, which every
-/// chunk of every image multiplies again.
+/// op(A) packed once in advance for the whole reduction (see <see cref="PrePacked.Pack{TA}"/>): panel after panel,
+/// each MR x k column-major, so the MR x kc slice at any pc is contiguous and GemmCore reads it in place. The
+/// convolution uses it for its filters, which every chunk of every image multiplies again.
 /// </summary>
 internal readonly unsafe struct PrePackedA(float* panels, int k) : IPackA
 {
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Pack(int i0, int rows, int mr, int pc, int kc, float* dst)
-    {
-        System.Diagnostics.Debug.Assert(k > 0 && mr > 0, "pre-packed panels need the MR of GemmBlocking.For(m)");
-        new ReadOnlySpan<float>(panels + (nint)(i0 / mr) * mr * k + (nint)pc * mr, kc * mr).CopyTo(new Span<float>(dst, kc * mr));
-    }
+    public static bool InPlace => true;
+
+    public float* Panel(int i0, int mr, int pc) => panels + (nint)(i0 / mr) * mr * k + (nint)pc * mr;
+
+    public void Pack(int i0, int rows, int mr, int pc, int kc, float* dst) =>
+        new ReadOnlySpan<float>(Panel(i0, mr, pc), kc * mr).CopyTo(new Span<float>(dst, kc * mr));
+}
+
+/// <summary>
+/// op(B) (k x n) already in NR-column panels over the whole reduction: panel after panel, each k x NR row-major
+/// (element (p, j) at <c>(j / NR) * NR * k + p * NR + j % NR</c>), zero-padded to a whole panel. The convolution's
+/// im2col writes its columns in this layout, so they are never copied again.
+/// </summary>
+internal readonly unsafe struct PrePackedB(float* panels, int k) : IPackB
+{
+    public static bool InPlace => true;
+
+    public float* Panel(int j0, int nr, int pc) => panels + (nint)(j0 / nr) * nr * k + (nint)pc * nr;
+
+    public void Pack(int j0, int cols, int nr, int pc, int kc, float* dst) =>
+        new ReadOnlySpan<float>(Panel(j0, nr, pc), kc * nr).CopyTo(new Span<float>(dst, kc * nr));
 }
 
 internal static unsafe class PrePacked

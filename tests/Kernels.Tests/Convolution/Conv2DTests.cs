@@ -110,7 +110,8 @@ public class Conv2DTests
     }
 
     [Theory]
-    [InlineData(1, 64, 30, 30, 8, 3, 3, 1, 1)]   // K = 576, 900 pixels: three im2col chunks of 448
+    [InlineData(1, 64, 30, 30, 8, 3, 3, 1, 1)]   // K = 576, 900 pixels: im2col chunks of 512 and 388 pixels
+    [InlineData(1, 64, 20, 41, 4, 3, 5, 1, 2)]   // Wout = W with a 3x5 filter: shifted-copy im2col, chunk ends mid-row
     [InlineData(2, 1, 70, 70, 3, 1, 1, 1, 0)]    // pointwise, 4900 pixels
     [InlineData(1, 3, 40, 40, 5, 7, 7, 1, 3)]    // the notes' 7x7 filter with pad 3
     [InlineData(1, 2, 9, 9, 2, 2, 2, 5, 0)]      // stride larger than the filter
