@@ -114,17 +114,16 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
         // into the neighbouring input row: zero them.
         int left = Math.Min(Pad - kw, W), right = Math.Max(W + Pad - kw, 0);
         if (left <= 0 && right >= W) return;
-        for (int rowStart = p0 - p0 % OutW; rowStart < p0 + count; rowStart += OutW)
+        // Panels are a power of two wide (NR), so column j sits at (j >> log2 width) * panelStride + (j & (width - 1)).
+        System.Diagnostics.Debug.Assert(panelStride == 0 || System.Numerics.BitOperations.IsPow2(width), "panel width must be a power of two");
+        int log2 = System.Numerics.BitOperations.Log2((uint)width), mask = width - 1;
+        for (int rowStart = -(p0 % OutW); rowStart < count; rowStart += OutW)
         {
-            for (int jj = 0; jj < left; jj++) ZeroAt(dst, width, panelStride, rowStart + jj - p0, count);
-            for (int jj = right; jj < W; jj++) ZeroAt(dst, width, panelStride, rowStart + jj - p0, count);
+            for (int j = Math.Max(rowStart, 0), end = Math.Min(rowStart + left, count); j < end; j++)
+                dst[panelStride == 0 ? j : (j >> log2) * panelStride + (j & mask)] = 0f;
+            for (int j = Math.Max(rowStart + right, 0), end = Math.Min(rowStart + W, count); j < end; j++)
+                dst[panelStride == 0 ? j : (j >> log2) * panelStride + (j & mask)] = 0f;
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void ZeroAt(float* dst, int width, nint panelStride, int j, int count)
-    {
-        if ((uint)j < (uint)count) dst[(uint)j / (uint)width * panelStride + (uint)j % (uint)width] = 0f;
     }
 
     /// <summary>Where the next column of a row in panels goes (see FillRow): a panel pointer and the column in it.</summary>
@@ -208,15 +207,13 @@ internal readonly unsafe struct Im2ColTransposedPackB(ConvGeometry g, float* ima
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Pack(int j0, int cols, int nr, int pc, int kc, float* dst)
     {
-        // Column q of the panel is im2col row j0 + q over pixels [pc, pc + kc): fill it contiguously, then
-        // scatter it down the panel with stride nr (the panel stays in L1).
-        float* row = stackalloc float[kc];
-        for (int q = 0; q < cols; q++)
+        // Columns q of the panel are im2col rows j0 + q over pixels [pc, pc + kc): fill them as rows of a
+        // block (kc <= KC floats each, kept per thread), then transpose the block into the panel.
+        fixed (float* rows = Scratch.Get(Scratch.Role.Transposed, cols * kc))
         {
-            g.FillRow(image, j0 + q, pc, kc, row);
-            for (int p = 0; p < kc; p++) dst[p * nr + q] = row[p];
+            for (int q = 0; q < cols; q++) g.FillRow(image, j0 + q, pc, kc, rows + (nint)q * kc);
+            Simd.Transpose.Matrix(rows, kc, cols, kc, dst, nr);
         }
-        for (int q = cols; q < nr; q++)
-            for (int p = 0; p < kc; p++) dst[p * nr + q] = 0f;
+        for (int p = 0; p < kc; p++) Simd.ShortRuns.Clear(dst + (nint)p * nr + cols, nr - cols);
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Kernels.Simd;
 
 namespace Kernels.GemmInternals;
 
@@ -44,17 +45,13 @@ internal readonly unsafe struct MatrixPackA(float* a, nint lda, bool transpose) 
             // op(A)[i, p] = A[p, i]: each p gives `rows` contiguous floats.
             for (int p = 0; p < kc; p++, dst += mr)
             {
-                new ReadOnlySpan<float>(a + (pc + p) * lda + i0, rows).CopyTo(new Span<float>(dst, rows));
-                new Span<float>(dst + rows, mr - rows).Clear();
+                ShortRuns.Copy(a + (pc + p) * lda + i0, dst, rows);
+                ShortRuns.Clear(dst + rows, mr - rows);
             }
             return;
         }
-        // op(A)[i, p] = A[i, p]: read each row contiguously, write it with stride mr (the panel stays in L1).
-        for (int r = 0; r < rows; r++)
-        {
-            float* src = a + (i0 + r) * lda + pc;
-            for (int p = 0; p < kc; p++) dst[p * mr + r] = src[p];
-        }
+        // op(A)[i, p] = A[i, p]: the panel is the transpose of a rows x kc block.
+        Transpose.Matrix(a + i0 * lda + pc, lda, rows, kc, dst, mr);
         for (int r = rows; r < mr; r++)
             for (int p = 0; p < kc; p++) dst[p * mr + r] = 0f;
     }
@@ -71,16 +68,13 @@ internal readonly unsafe struct MatrixPackB(float* b, nint ldb, bool transpose) 
             // op(B)[p, j] = B[p, j]: each p gives `cols` contiguous floats.
             for (int p = 0; p < kc; p++, dst += nr)
             {
-                new ReadOnlySpan<float>(b + (pc + p) * ldb + j0, cols).CopyTo(new Span<float>(dst, cols));
-                new Span<float>(dst + cols, nr - cols).Clear();
+                ShortRuns.Copy(b + (pc + p) * ldb + j0, dst, cols);
+                ShortRuns.Clear(dst + cols, nr - cols);
             }
             return;
         }
-        for (int q = 0; q < cols; q++)
-        {
-            float* src = b + (j0 + q) * ldb + pc;
-            for (int p = 0; p < kc; p++) dst[p * nr + q] = src[p];
-        }
+        // op(B)[p, j] = B[j, p]: the panel is the transpose of a cols x kc block.
+        Transpose.Matrix(b + j0 * ldb + pc, ldb, cols, kc, dst, nr);
         for (int q = cols; q < nr; q++)
             for (int p = 0; p < kc; p++) dst[p * nr + q] = 0f;
     }
