@@ -70,10 +70,13 @@ public static unsafe class Conv2D
             for (int k = 0; k < f; k++)
                 db[k] += TensorPrimitives.Sum(dout.Plane(i, k));
 
+        // W^T (K x F) is packed into GEMM panels once per call, as the forward packs W.
+        fixed (float* packedWT = Scratch.Get(Scratch.Role.Weights, PrePacked.Length(g.K, f)))
         fixed (float* pdout = dout.Span, px = x.Span, pw = w.Span, pdx = dx.Span, pdw = dw.Span)
         {
+            PrePacked.Pack(new MatrixPackA(pw, g.K, transpose: true), g.K, f, packedWT);
             // dx: independent per image.
-            var dxJob = new BackwardDataImage(g, pdout, pw, pdx, f, n >= degree ? 1 : degree);
+            var dxJob = new BackwardDataImage(g, pdout, packedWT, pdx, f, n >= degree ? 1 : degree);
             Parallelism.For(n, n >= degree ? degree : 1, dxJob);
 
             // dw = sum_n dout[n] * im2col(x[n])^T, accumulated image after image, chunk after chunk.
@@ -111,16 +114,17 @@ public static unsafe class Conv2D
         }
     }
 
-    private readonly struct BackwardDataImage(ConvGeometry g, float* dout, float* w, float* dx, int filters, int gemmDegree) : IIndexAction
+    private readonly struct BackwardDataImage(ConvGeometry g, float* dout, float* packedWT, float* dx, int filters, int gemmDegree) : IIndexAction
     {
         public void Invoke(int image)
         {
             int pixels = g.Pixels, k = g.K, chunk = g.ChunkPixels;
             float* dn = dout + (long)image * filters * pixels, dxn = dx + (long)image * g.C * g.H * g.W;
+            var filtersT = new PrePackedA(packedWT, filters);
             if (g.IsPointwise)
             {
                 // dx[n] (C x HW) = W^T (C x F) * dout[n] (F x HW), written directly.
-                GemmCore.Run(true, false, k, pixels, filters, 1f, w, k, dn, pixels, 0f, dxn, pixels, gemmDegree);
+                GemmCore.Run(filtersT, new MatrixPackB(dn, pixels, transpose: false), k, pixels, filters, 1f, 0f, dxn, pixels, gemmDegree);
                 return;
             }
             new Span<float>(dxn, g.C * g.H * g.W).Clear();
@@ -129,7 +133,7 @@ public static unsafe class Conv2D
                 for (int p0 = 0; p0 < pixels; p0 += chunk)
                 {
                     int count = Math.Min(chunk, pixels - p0);
-                    GemmCore.Run(true, false, k, count, filters, 1f, w, k, dn + p0, pixels, 0f, pc, count, gemmDegree);
+                    GemmCore.Run(filtersT, new MatrixPackB(dn + p0, pixels, transpose: false), k, count, filters, 1f, 0f, pc, count, gemmDegree);
                     g.Col2ImAdd(pc, p0, count, dxn);
                 }
             }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using Kernels.Simd;
 
@@ -110,8 +111,15 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
         to.Zeros(jLo);
         to.Copy(plane + p0 + jLo + shift, jHi - jLo, 1);
         to.Zeros(count - jHi + (count + width - 1) / width * width - count);
-        // Output columns jj that read left of the row (jj < pad - kw) or right of it (jj >= W + pad - kw) wrapped
-        // into the neighbouring input row: zero them.
+        ZeroWrappedColumns(kw, p0, count, dst, width, panelStride);
+    }
+
+    /// <summary>
+    /// In a shifted row (see FillRowShifted), output columns jj that read left of the input row (jj &lt; pad - kw) or
+    /// right of it (jj &gt;= W + pad - kw) wrapped into the neighbouring input row: zero them.
+    /// </summary>
+    private unsafe void ZeroWrappedColumns(int kw, int p0, int count, float* dst, int width, nint panelStride)
+    {
         int left = Math.Min(Pad - kw, W), right = Math.Max(W + Pad - kw, 0);
         if (left <= 0 && right >= W) return;
         // Panels are a power of two wide (NR), so column j sits at (j >> log2 width) * panelStride + (j & (width - 1)).
@@ -173,7 +181,11 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
         }
     }
 
-    /// <summary>Adds dcols (K x count) back into image dx (C x H x W): the transpose of FillRow over every row.</summary>
+    /// <summary>
+    /// Adds dcols (K x count, contiguous rows; used as scratch: its padding entries are zeroed) back into image dx
+    /// (C x H x W): the transpose of FillRow over every row, row after row, so each dx element receives its terms
+    /// in the same order whatever the vector width.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void Col2ImAdd(float* dcols, int p0, int count, float* dx)
     {
@@ -181,6 +193,16 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
         for (int kh = 0; kh < KH; kh++)
         for (int kw = 0; kw < KW; kw++, dcols += count)
         {
+            if (IsShiftedCopy)
+            {
+                // The inverse of FillRowShifted: drop the wrapped columns, then one contiguous add.
+                int shift = (kh - Pad) * W + (kw - Pad), planeLength = H * W;
+                int jLo = Math.Clamp(-shift - p0, 0, count), jHi = Math.Clamp(planeLength - shift - p0, jLo, count);
+                ZeroWrappedColumns(kw, p0, count, dcols, count, 0);
+                var plane = new Span<float>(dx + (long)c * planeLength + p0 + jLo + shift, jHi - jLo);
+                TensorPrimitives.Add(plane, new ReadOnlySpan<float>(dcols + jLo, jHi - jLo), plane);
+                continue;
+            }
             (int lo, int hi) = ValidColumns(kw);
             for (int p = p0, end = p0 + count; p < end;)
             {
@@ -190,8 +212,16 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
                 {
                     float* src = dcols + (p - p0);
                     float* dst = dx + ((long)c * H + h) * W - Pad + kw;
-                    for (int j = Math.Max(jj, lo), jEnd = Math.Min(jj + run, hi); j < jEnd; j++)
-                        dst[j * Stride] += src[j - jj];
+                    int a = Math.Max(jj, lo), b = Math.Min(jj + run, hi);
+                    if (Stride == 1 && b > a)
+                    {
+                        var row = new Span<float>(dst + a, b - a);
+                        TensorPrimitives.Add(row, new ReadOnlySpan<float>(src + (a - jj), b - a), row);
+                    }
+                    else
+                    {
+                        for (int j = a; j < b; j++) dst[j * Stride] += src[j - jj];
+                    }
                 }
                 p += run;
             }
