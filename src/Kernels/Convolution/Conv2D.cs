@@ -140,19 +140,34 @@ public static unsafe class Conv2D
         }
     }
 
-    /// <summary>dw = sum over images, in order, of dout[n] (F x pixels) * im2col(x[n])^T (pixels x K).</summary>
+    /// <summary>
+    /// dw = sum over images, in order, of dout[n] (F x pixels) * im2col(x[n])^T (pixels x K). With several threads,
+    /// each takes a range of whole NR-wide column panels of dw through every image: no barrier per image or per KC
+    /// slice (splitting each image's GEMM scaled (8,64,56,56) backward by 1.07x on 2 threads), and every tile is
+    /// computed exactly as on one thread.
+    /// </summary>
     private static void BackwardFilter(ConvGeometry g, float* dout, float* x, float* dw, int images, int filters, int degree)
     {
-        int pixels = g.Pixels, k = g.K;
-        for (int n = 0; n < images; n++)
+        int nr = GemmBlocking.For(filters).NR, panels = (g.K + nr - 1) / nr, groups = Math.Min(degree, panels);
+        Parallelism.For(groups, groups, new FilterColumns(g, dout, x, dw, images, filters, nr, panels, groups));
+    }
+
+    private readonly struct FilterColumns(ConvGeometry g, float* dout, float* x, float* dw, int images, int filters, int nr, int panels, int groups) : IIndexAction
+    {
+        public void Invoke(int group)
         {
-            float* dn = dout + (long)n * filters * pixels, xn = x + (long)n * g.C * g.H * g.W;
-            var doutA = new MatrixPackA(dn, pixels, transpose: false);
-            float beta = n == 0 ? 0f : 1f;
-            if (g.IsPointwise)
-                GemmCore.Run(doutA, new MatrixPackB(xn, pixels, transpose: true), filters, k, pixels, 1f, beta, dw, k, degree);
-            else
-                GemmCore.Run(doutA, new Im2ColTransposedPackB(g, xn), filters, k, pixels, 1f, beta, dw, k, degree);
+            int pixels = g.Pixels, k = g.K;
+            int first = (int)((long)panels * group / groups) * nr, end = Math.Min(k, (int)((long)panels * (group + 1) / groups) * nr);
+            for (int n = 0; n < images; n++)
+            {
+                float* dn = dout + (long)n * filters * pixels, xn = x + (long)n * g.C * g.H * g.W;
+                var doutA = new MatrixPackA(dn, pixels, transpose: false);
+                float beta = n == 0 ? 0f : 1f;
+                if (g.IsPointwise)
+                    GemmCore.Run(doutA, new MatrixPackB(xn + (long)first * pixels, pixels, transpose: true), filters, end - first, pixels, 1f, beta, dw + first, k, 1);
+                else
+                    GemmCore.Run(doutA, new Im2ColTransposedPackB(g, xn, first), filters, end - first, pixels, 1f, beta, dw + first, k, 1);
+            }
         }
     }
 

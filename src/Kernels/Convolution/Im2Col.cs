@@ -232,7 +232,8 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
 /// <summary>
 /// Packs op(B) = im2col(x)^T (pixels x K) straight from the image, for the filter gradient dw = dout * im2col(x)^T.
 /// </summary>
-internal readonly unsafe struct Im2ColTransposedPackB(ConvGeometry g, float* image) : GemmInternals.IPackB
+/// <remarks>Column j of op(B) is im2col row firstRow + j, so a GEMM can compute a range of dw's columns.</remarks>
+internal readonly unsafe struct Im2ColTransposedPackB(ConvGeometry g, float* image, int firstRow) : GemmInternals.IPackB
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Pack(int j0, int cols, int nr, int pc, int kc, float* dst)
@@ -241,7 +242,7 @@ internal readonly unsafe struct Im2ColTransposedPackB(ConvGeometry g, float* ima
         // block (kc <= KC floats each, kept per thread), then transpose the block into the panel.
         fixed (float* rows = Scratch.Get(Scratch.Role.Transposed, cols * kc))
         {
-            for (int q = 0; q < cols; q++) g.FillRow(image, j0 + q, pc, kc, rows + (nint)q * kc);
+            for (int q = 0; q < cols; q++) g.FillRow(image, firstRow + j0 + q, pc, kc, rows + (nint)q * kc);
             Simd.Transpose.Matrix(rows, kc, cols, kc, dst, nr);
         }
         for (int p = 0; p < kc; p++) Simd.ShortRuns.Clear(dst + (nint)p * nr + cols, nr - cols);
