@@ -109,6 +109,13 @@ public class Conv2DTests
         }
     }
 
+    [Fact]
+    public void Filter_gradient_split_by_column_panels_is_bitwise_identical()
+    {
+        // K = 13*3*3 = 117: four 32-wide dw panels (the last partial), so 2, 4 and 8 threads split them differently.
+        Results_are_bitwise_identical_for_any_thread_count(new ConvCase(3, 13, 9, 10, 5, 3, 3, 1, 1, 3));
+    }
+
     [Theory]
     [InlineData(1, 64, 30, 30, 8, 3, 3, 1, 1)]   // K = 576, 900 pixels: im2col chunks of 512 and 388 pixels
     [InlineData(1, 64, 20, 41, 4, 3, 5, 1, 2)]   // Wout = W with a 3x5 filter: shifted-copy im2col, chunk ends mid-row
