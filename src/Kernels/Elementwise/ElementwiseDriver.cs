@@ -36,12 +36,30 @@ internal static class ElementwiseDriver
         else if (n > 0) Unary<float, ScalarOps, TOp>(ref xs, ref ys, n);
     }
 
-    public static void Binary<TOp>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) where TOp : IBinaryOp
+    /// <summary>
+    /// Outputs of at least this many bytes that overlap no input are written with non-temporal stores: they would
+    /// not stay in cache anyway, and the stores skip reading each line before writing it. ReLU backward on 16M
+    /// floats: 1.9x -> 1.3x the time of a copy of 16M floats (it moves 1.5x the bytes).
+    /// </summary>
+    private const int StreamingBytes = 4 << 20;
+
+    public static unsafe void Binary<TOp>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) where TOp : IBinaryOp
     {
         int n = a.Length;
         ref float @as = ref MemoryMarshal.GetReference(a);
         ref float bs = ref MemoryMarshal.GetReference(b);
         ref float ys = ref MemoryMarshal.GetReference(y);
+        if ((long)n * sizeof(float) >= StreamingBytes && !y.Overlaps(a) && !y.Overlaps(b))
+        {
+            fixed (float* pa = a, pb = b, py = y)
+            {
+                if (Isa.Width >= SimdWidth.Vector512) Streaming<Vector512<float>, V512, TOp>(pa, pb, py, n);
+                else if (Isa.Width >= SimdWidth.Vector256) Streaming<Vector256<float>, V256, TOp>(pa, pb, py, n);
+                else if (Isa.Width >= SimdWidth.Vector128) Streaming<Vector128<float>, V128, TOp>(pa, pb, py, n);
+                else Binary<float, ScalarOps, TOp>(ref @as, ref bs, ref ys, n);
+            }
+            return;
+        }
         if (Isa.Width >= SimdWidth.Vector512 && n >= Vector512<float>.Count) Binary<Vector512<float>, V512, TOp>(ref @as, ref bs, ref ys, n);
         else if (Isa.Width >= SimdWidth.Vector256 && n >= Vector256<float>.Count) Binary<Vector256<float>, V256, TOp>(ref @as, ref bs, ref ys, n);
         else if (Isa.Width >= SimdWidth.Vector128 && n >= Vector128<float>.Count) Binary<Vector128<float>, V128, TOp>(ref @as, ref bs, ref ys, n);
@@ -68,5 +86,21 @@ internal static class ElementwiseDriver
         for (int i = 0; i <= n - w; i += w)
             TOps.Store(TOp.Invoke<TVec, TOps>(TOps.Load(in Unsafe.Add(ref a, i)), TOps.Load(in Unsafe.Add(ref b, i))), ref Unsafe.Add(ref y, i));
         TOps.Store(last, ref Unsafe.Add(ref y, n - w));
+    }
+
+    /// <summary>
+    /// Binary with non-temporal stores: one plain vector at the start, aligned streaming stores from the first
+    /// vector-aligned element of y, one plain overlapping vector at the end. Requires n &gt;= TOps.Count and y
+    /// overlapping neither input (the overlaps are computed twice from unchanged inputs).
+    /// </summary>
+    private static unsafe void Streaming<TVec, TOps, TOp>(float* a, float* b, float* y, int n)
+        where TVec : struct where TOps : IVectorOps<TVec> where TOp : IBinaryOp
+    {
+        int w = TOps.Count;
+        TOps.Store(TOp.Invoke<TVec, TOps>(TOps.Load(in a[0]), TOps.Load(in b[0])), ref y[0]);
+        int i = (int)((nuint)(-(nint)y) % (nuint)(w * sizeof(float)) / sizeof(float));
+        for (; i <= n - w; i += w)
+            TOps.StoreNonTemporal(TOp.Invoke<TVec, TOps>(TOps.Load(in a[i]), TOps.Load(in b[i])), y + i);
+        TOps.Store(TOp.Invoke<TVec, TOps>(TOps.Load(in a[n - w]), TOps.Load(in b[n - w])), ref y[n - w]);
     }
 }

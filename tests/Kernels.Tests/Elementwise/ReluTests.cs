@@ -69,6 +69,24 @@ public class ReluTests
         FloatAssert.BitwiseEqual(expected, overX, "dx over x");
     }
 
+    /// <summary>Outputs of 4 MiB and more take the non-temporal path: every alignment of dx, and both ends guarded.</summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(15)]
+    public void Large_backward_streams_and_equals_the_oracle(int misalignment)
+    {
+        int n = (1 << 20) + 21;
+        float[] x = Input(n, 11), dout = TestData.Floats(12, n), expected = new float[n];
+        Kernels.Reference.Relu.Backward<float>(dout, x, expected);
+        float[] dx = Guarded(n + misalignment);
+        Relu.Backward(dout, x, dx.AsSpan(GuardLength + misalignment, n));
+        FloatAssert.BitwiseEqual(expected, dx.AsSpan(GuardLength + misalignment, n), "dx");
+        for (int i = 0; i < GuardLength + misalignment; i++) Assert.Equal(Sentinel, dx[i]);
+        for (int i = GuardLength + misalignment + n; i < dx.Length; i++) Assert.Equal(Sentinel, dx[i]);
+    }
+
     [Fact]
     public void Rejects_a_shifted_overlap_and_writes_nothing()
     {
