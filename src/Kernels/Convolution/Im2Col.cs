@@ -69,7 +69,7 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
             return;
         }
         (int lo, int hi) = ValidColumns(kw);
-        var to = new PanelCursor(dst, width, panelStride);
+        var to = new PanelCursor(dst, width, panelStride, x + (long)C * H * W);
         // Output row i, column jj of pixel p, stepped run by run (no division per run).
         int i = p0 / OutW, jj = p0 % OutW;
         for (int left = count; left > 0; i++, jj = 0)
@@ -83,7 +83,7 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
             else
             {
                 // Columns [a, b) read inside the row; the rest are padding zeros.
-                int a = Math.Clamp(lo, jj, jj + run), b = Math.Clamp(hi, jj, jj + run);
+                int a = Math.Min(Math.Max(lo, jj), jj + run), b = Math.Min(Math.Max(hi, jj), jj + run);
                 float* src = x + ((long)c * H + h) * W - Pad + kw;
                 to.Zeros(a - jj);
                 to.Copy(src + (long)a * Stride, b - a, Stride);
@@ -106,8 +106,8 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
     {
         int shift = (kh - Pad) * W + (kw - Pad), planeLength = H * W;
         // Columns j in [jLo, jHi) read inside the plane: 0 <= p0 + j + shift < H*W.
-        int jLo = Math.Clamp(-shift - p0, 0, count), jHi = Math.Clamp(planeLength - shift - p0, jLo, count);
-        var to = new PanelCursor(dst, width, panelStride);
+        int jLo = Math.Min(Math.Max(-shift - p0, 0), count), jHi = Math.Min(Math.Max(planeLength - shift - p0, jLo), count);
+        var to = new PanelCursor(dst, width, panelStride, plane + planeLength);
         to.Zeros(jLo);
         to.Copy(plane + p0 + jLo + shift, jHi - jLo, 1);
         to.Zeros(count - jHi + (count + width - 1) / width * width - count);
@@ -135,7 +135,8 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
     }
 
     /// <summary>Where the next column of a row in panels goes (see FillRow): a panel pointer and the column in it.</summary>
-    private unsafe struct PanelCursor(float* panel, int width, nint panelStride)
+    /// <remarks>limit: the end of the image, which stride-2 copies may read up to (see <see cref="ShortRuns.CopyEven"/>).</remarks>
+    private unsafe struct PanelCursor(float* panel, int width, nint panelStride, float* limit)
     {
         private float* _panel = panel;
         private int _q;
@@ -149,6 +150,7 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
                 int piece = Math.Min(n, width - _q);
                 float* d = _panel + _q;
                 if (stride == 1) ShortRuns.Copy(src, d, piece);
+                else if (stride == 2) ShortRuns.CopyEven(src, d, piece, limit);
                 else for (int t = 0; t < piece; t++) d[t] = src[(long)t * stride];
                 src += (long)piece * stride;
                 Advance(piece);
@@ -197,7 +199,7 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
             {
                 // The inverse of FillRowShifted: drop the wrapped columns, then one contiguous add.
                 int shift = (kh - Pad) * W + (kw - Pad), planeLength = H * W;
-                int jLo = Math.Clamp(-shift - p0, 0, count), jHi = Math.Clamp(planeLength - shift - p0, jLo, count);
+                int jLo = Math.Min(Math.Max(-shift - p0, 0), count), jHi = Math.Min(Math.Max(planeLength - shift - p0, jLo), count);
                 ZeroWrappedColumns(kw, p0, count, dcols, count, 0);
                 var plane = new Span<float>(dx + (long)c * planeLength + p0 + jLo + shift, jHi - jLo);
                 TensorPrimitives.Add(plane, new ReadOnlySpan<float>(dcols + jLo, jHi - jLo), plane);

@@ -110,6 +110,22 @@ internal readonly unsafe struct PrePackedB(float* panels, int k) : IPackB
         new ReadOnlySpan<float>(Panel(j0, nr, pc), kc * nr).CopyTo(new Span<float>(dst, kc * nr));
 }
 
+/// <summary>
+/// op(A) = [W | b]: the m x k row-major filter matrix with the bias as one more column (index k), so a convolution
+/// adds its bias inside the GEMM against a row of ones.
+/// </summary>
+internal readonly unsafe struct FiltersAndBiasPackA(float* w, float* b, int k) : IPackA
+{
+    public void Pack(int i0, int rows, int mr, int pc, int kc, float* dst)
+    {
+        int fromW = Math.Max(0, Math.Min(kc, k - pc));
+        new MatrixPackA(w, k, transpose: false).Pack(i0, rows, mr, pc, fromW, dst);
+        if (fromW == kc) return;
+        float* column = dst + (nint)fromW * mr;
+        for (int r = 0; r < mr; r++) column[r] = r < rows ? b[i0 + r] : 0f;
+    }
+}
+
 internal static unsafe class PrePacked
 {
     /// <summary>Floats needed to pre-pack an m x k op(A) in MR-row panels for this machine's microkernel.</summary>

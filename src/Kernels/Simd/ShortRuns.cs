@@ -65,4 +65,29 @@ internal static unsafe class ShortRuns
             for (int i = 0; i < n; i++) dst[i] = 0f;
         }
     }
+
+    /// <summary>
+    /// dst[i] = src[2 i] for i &lt; n (a stride-2 gather, as im2col of a stride-2 convolution needs). Vectors read
+    /// src[2i, 2i + 2w) and deinterleave it, which reads one float past the last one needed: they are used only when
+    /// src + 2n stays within limit, else scalar code runs.
+    /// </summary>
+    public static void CopyEven(float* src, float* dst, int n, float* limit)
+    {
+        if (src + 2L * n > limit) { for (int i = 0; i < n; i++) dst[i] = src[2 * i]; }
+        else if (Vector512.IsHardwareAccelerated && n >= Vector512<float>.Count) EvenRun<Vector512<float>, V512>(src, dst, n);
+        else if (Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count) EvenRun<Vector256<float>, V256>(src, dst, n);
+        else if (Vector128.IsHardwareAccelerated && n >= Vector128<float>.Count) EvenRun<Vector128<float>, V128>(src, dst, n);
+        else for (int i = 0; i < n; i++) dst[i] = src[2 * i];
+    }
+
+    private static void EvenRun<TVec, TOps>(float* src, float* dst, int n) where TVec : struct where TOps : IVectorOps<TVec>
+    {
+        int w = TOps.Count, i = 0;
+        for (; i <= n - w; i += w) TOps.Store(TOps.Even(TOps.Load(in src[2 * i]), TOps.Load(in src[2 * i + w])), ref dst[i]);
+        if (i < n)
+        {
+            i = n - w;
+            TOps.Store(TOps.Even(TOps.Load(in src[2 * i]), TOps.Load(in src[2 * i + w])), ref dst[i]);
+        }
+    }
 }
