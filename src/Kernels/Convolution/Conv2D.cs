@@ -107,11 +107,18 @@ public static unsafe class Conv2D
             int nr = GemmBlocking.For(filters).NR, reduction = k + 1;
             nint panelStride = (nint)reduction * nr;
             fixed (float* pc = Scratch.Get(Scratch.Role.Columns, reduction * RoundUp(chunk, nr)))
+            fixed (float* padded = Scratch.Get(Scratch.Role.Transposed, g.ReadsPaddedCopy ? g.PaddedLength : 0))
             {
+                if (g.ReadsPaddedCopy) g.PadImage(xn, padded);
                 for (int p0 = 0; p0 < pixels; p0 += chunk)
                 {
                     int count = Math.Min(chunk, pixels - p0);
-                    for (int r = 0; r < k; r++) g.FillRow(xn, r, p0, count, pc + (nint)r * nr, nr, panelStride);
+                    for (int r = 0; r < k; r++)
+                    {
+                        float* row = pc + (nint)r * nr;
+                        if (g.IsShiftedCopy) g.FillRow(xn, r, p0, count, row, nr, panelStride);
+                        else g.FillRowFromPadded(g.ReadsPaddedCopy ? padded : xn, r, p0, count, row, nr, panelStride);
+                    }
                     for (float* ones = pc + (nint)k * nr, end = ones + (count + nr - 1) / nr * panelStride; ones < end; ones += panelStride)
                         new Span<float>(ones, nr).Fill(1f);
                     GemmCore.Run(new PrePackedA(packedW, reduction), new PrePackedB(pc, reduction), filters, count, reduction, 1f, 0f, yn + p0, pixels, gemmDegree);

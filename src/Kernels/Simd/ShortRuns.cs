@@ -71,6 +71,7 @@ internal static unsafe class ShortRuns
     /// src[2i, 2i + 2w) and deinterleave it, which reads one float past the last one needed: they are used only when
     /// src + 2n stays within limit, else scalar code runs.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void CopyEven(float* src, float* dst, int n, float* limit)
     {
         if (src + 2L * n > limit) { for (int i = 0; i < n; i++) dst[i] = src[2 * i]; }
@@ -80,6 +81,7 @@ internal static unsafe class ShortRuns
         else for (int i = 0; i < n; i++) dst[i] = src[2 * i];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void EvenRun<TVec, TOps>(float* src, float* dst, int n) where TVec : struct where TOps : IVectorOps<TVec>
     {
         int w = TOps.Count, i = 0;

@@ -9,7 +9,8 @@ namespace Kernels;
 /// A role is never used twice at once on one thread: convolution holds <see cref="Role.Weights"/> (its filters,
 /// packed once per call) and <see cref="Role.Columns"/> while the GEMM it calls holds <see cref="Role.PackedA"/>
 /// and <see cref="Role.PackedB"/>; a packer that reads through a transpose holds <see cref="Role.Transposed"/>
-/// (at most NR x KC floats) while it fills one panel.
+/// (at most NR x KC floats) while it fills one panel, and the forward convolution holds it for the zero-padded copy
+/// of one image (C x (H + 2 pad) x (W + 2 pad) floats) when its im2col reads one.
 /// </summary>
 internal static class Scratch
 {
