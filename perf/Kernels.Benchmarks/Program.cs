@@ -11,6 +11,7 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Perfolizer.Horology;
 using Perfolizer.Metrology;
+using Kernels.Benchmarks;
 using Kernels.Benchmarks.Report;
 
 // `--report [RESULTS_DIR] [OUT.md]` turns the CSV exports of a run into docs/performance.md.
@@ -23,8 +24,8 @@ if (args.Length > 0 && args[0] == "--report")
     return;
 }
 
-// `--quick` swaps BenchmarkDotNet's default job for a short in-process one (a first look in minutes, no process per
-// benchmark); every other argument goes to BenchmarkSwitcher (--filter, --anyCategories, ...). With no filter, all run.
+// The jobs are in RunJobs: out of process by default, `--quick` for a short in-process one (a first look in minutes);
+// every other argument goes to BenchmarkSwitcher (--filter, --anyCategories, --job, ...). With no filter, all run.
 bool quick = args.Contains("--quick");
 string[] rest = args.Where(a => a != "--quick").ToArray();
 if (!rest.Any(a => a is "--filter" or "-f" or "--anyCategories" or "--allCategories" or "--list" or "--help" or "-h" or "--info"))
@@ -38,8 +39,7 @@ IConfig config = DefaultConfig.Instance
     .AddColumn(StatisticColumn.Median)   // BenchmarkDotNet shows it only for skewed samples otherwise; the report quotes medians
     .AddExporter(MarkdownExporter.GitHub, csv, JsonExporter.Full)
     .WithOptions(ConfigOptions.JoinSummary);
-if (quick)
-    config = config.AddJob(Job.ShortRun.WithWarmupCount(1).WithIterationCount(5).WithLaunchCount(1)
-        .WithIterationTime(TimeInterval.FromMilliseconds(150)).WithToolchain(InProcessEmitToolchain.Instance).AsDefault());
+RunJobs.Quick = quick;
+config = config.AddJob(RunJobs.Main.AsDefault());
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest, config);

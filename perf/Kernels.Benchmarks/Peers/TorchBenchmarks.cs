@@ -30,6 +30,7 @@ public static class Torch
 }
 
 [BenchmarkCategory("Conv", "Peers", "Torch")]
+[TunedMalloc]
 public class ConvVsTorchBenchmarks : ConvWorkload
 {
     private Tensor _tx = null!, _tw = null!, _tb = null!;
@@ -64,6 +65,7 @@ public class ConvVsTorchBenchmarks : ConvWorkload
 /// backward from the same upstream gradient), on shape (c), the backward target.
 /// </summary>
 [BenchmarkCategory("Conv", "Peers", "Torch")]
+[TunedMalloc]
 public class ConvBackwardVsTorchBenchmarks
 {
     private static readonly ConvShape Shape = Shapes.Conv[2];
@@ -109,6 +111,7 @@ public class ConvBackwardVsTorchBenchmarks
 }
 
 [BenchmarkCategory("Peers", "Torch")]
+[TunedMalloc]
 public class ElementaryVsTorchBenchmarks
 {
     private readonly Shape4 _poolX = new(50, 32, 32, 32);
@@ -165,6 +168,7 @@ public class ElementaryVsTorchBenchmarks
 /// softmax cross-entropy; Adam) in libtorch: forward, backward and the optimizer step, batch 50, one thread.
 /// </summary>
 [BenchmarkCategory("Train", "Peers", "Torch")]
+[TunedMalloc]
 public class TrainingStepVsTorchBenchmarks
 {
     private nn.Module<Tensor, Tensor> _model = null!;
