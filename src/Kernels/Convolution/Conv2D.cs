@@ -101,28 +101,46 @@ public static unsafe class Conv2D
                 GemmCore.Run(new PrePackedA(packedW, k), new MatrixPackB(xn, pixels, transpose: false), filters, pixels, k, 1f, 1f, yn, pixels, gemmDegree);
                 return;
             }
-            // im2col one chunk of output pixels at a time, written straight into the GEMM's NR-wide B panels, which
-            // the microkernel then reads in place (one pass from the image instead of im2col + packing); row k of
-            // the panels is all ones, the partner of the bias column of the packed filters.
-            int nr = GemmBlocking.For(filters).NR, reduction = k + 1;
-            nint panelStride = (nint)reduction * nr;
-            fixed (float* pc = Scratch.Get(Scratch.Role.Columns, reduction * RoundUp(chunk, nr)))
             fixed (float* padded = Scratch.Get(Scratch.Role.Transposed, g.ReadsPaddedCopy ? g.PaddedLength : 0))
             {
                 if (g.ReadsPaddedCopy) g.PadImage(xn, padded);
-                for (int p0 = 0; p0 < pixels; p0 += chunk)
+                var chunks = new ForwardChunk(g, g.ReadsPaddedCopy ? padded : xn, packedW, yn, filters);
+                // Fewer images than threads: the threads share an image by chunks of pixels (independent columns of
+                // y, each computed as on one thread); an image of one chunk falls back to threads inside its GEMM.
+                if (gemmDegree > 1 && chunks.Count > 1) Parallelism.For(chunks.Count, gemmDegree, chunks);
+                else for (int i = 0; i < chunks.Count; i++) chunks.Run(i, gemmDegree);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One chunk of output pixels of one image: im2col written straight into the GEMM's NR-wide B panels, which the
+    /// microkernel then reads in place (one pass from the image instead of im2col + packing); row k of the panels is
+    /// all ones, the partner of the bias column of the packed filters. image is x[n], or its zero-padded copy when
+    /// the geometry reads one.
+    /// </summary>
+    private readonly struct ForwardChunk(ConvGeometry g, float* image, float* packedW, float* yn, int filters) : IIndexAction
+    {
+        public int Count => (g.Pixels + g.ChunkPixels - 1) / g.ChunkPixels;
+
+        public void Invoke(int index) => Run(index, 1);
+
+        public void Run(int index, int gemmDegree)
+        {
+            int pixels = g.Pixels, k = g.K, chunk = g.ChunkPixels, p0 = index * chunk, count = Math.Min(chunk, pixels - p0);
+            int nr = GemmBlocking.For(filters).NR, reduction = k + 1;
+            nint panelStride = (nint)reduction * nr;
+            fixed (float* pc = Scratch.Get(Scratch.Role.Columns, reduction * RoundUp(chunk, nr)))
+            {
+                for (int r = 0; r < k; r++)
                 {
-                    int count = Math.Min(chunk, pixels - p0);
-                    for (int r = 0; r < k; r++)
-                    {
-                        float* row = pc + (nint)r * nr;
-                        if (g.IsShiftedCopy) g.FillRow(xn, r, p0, count, row, nr, panelStride);
-                        else g.FillRowFromPadded(g.ReadsPaddedCopy ? padded : xn, r, p0, count, row, nr, panelStride);
-                    }
-                    for (float* ones = pc + (nint)k * nr, end = ones + (count + nr - 1) / nr * panelStride; ones < end; ones += panelStride)
-                        new Span<float>(ones, nr).Fill(1f);
-                    GemmCore.Run(new PrePackedA(packedW, reduction), new PrePackedB(pc, reduction), filters, count, reduction, 1f, 0f, yn + p0, pixels, gemmDegree);
+                    float* row = pc + (nint)r * nr;
+                    if (g.IsShiftedCopy) g.FillRow(image, r, p0, count, row, nr, panelStride);
+                    else g.FillRowFromPadded(image, r, p0, count, row, nr, panelStride);
                 }
+                for (float* ones = pc + (nint)k * nr, end = ones + (count + nr - 1) / nr * panelStride; ones < end; ones += panelStride)
+                    new Span<float>(ones, nr).Fill(1f);
+                GemmCore.Run(new PrePackedA(packedW, reduction), new PrePackedB(pc, reduction), filters, count, reduction, 1f, 0f, yn + p0, pixels, gemmDegree);
             }
         }
     }
