@@ -109,12 +109,12 @@ public class Conv2DTests
         }
     }
 
-    [Fact]
-    public void Filter_gradient_split_by_column_panels_is_bitwise_identical()
-    {
-        // K = 13*3*3 = 117: four 32-wide dw panels (the last partial), so 2, 4 and 8 threads split them differently.
-        Results_are_bitwise_identical_for_any_thread_count(new ConvCase(3, 13, 9, 10, 5, 3, 3, 1, 1, 3));
-    }
+    [Theory]
+    [InlineData(3, 13, 9, 10, 5, 3, 3, 1, 1)]   // K = 117: four 32-wide dw panels (the last partial), split per thread
+    [InlineData(1, 64, 30, 30, 4, 3, 3, 1, 1)]   // one image of two pixel chunks, shared by the threads (shifted im2col)
+    [InlineData(1, 64, 50, 50, 4, 3, 3, 2, 2)]   // the same from the zero-padded copy (stride 2)
+    public void Thread_splits_are_bitwise_identical(int n, int c, int h, int w, int f, int hh, int ww, int stride, int pad) =>
+        Results_are_bitwise_identical_for_any_thread_count(new ConvCase(n, c, h, w, f, hh, ww, stride, pad, 3));
 
     [Theory]
     [InlineData(1, 64, 30, 30, 8, 3, 3, 1, 1)]   // K = 576, 900 pixels: im2col chunks of 512 and 388 pixels
