@@ -45,6 +45,6 @@ public class Conv2DVsReferenceBenchmarks
         global::Kernels.Reference.Conv2D.Forward(new ReadOnlyNchwSpan<float>(_x, _s.X), new ReadOnlyNchwSpan<float>(_w, _s.W), _b, _s.P, new NchwSpan<float>(_y, _s.Y));
 
     [Benchmark]
-    public void Kernels() =>
+    public void Ours() =>
         Conv2D.Forward(new ReadOnlyNchwSpan<float>(_x, _s.X), new ReadOnlyNchwSpan<float>(_w, _s.W), _b, _s.P, new NchwSpan<float>(_y, _s.Y));
 }

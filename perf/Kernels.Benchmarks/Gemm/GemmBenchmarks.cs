@@ -24,7 +24,7 @@ public class GemmBenchmarks
     }
 
     [Benchmark]
-    public void Kernels() =>
+    public void Ours() =>
         global::Kernels.Gemm.Multiply(MatrixTranspose.None, MatrixTranspose.None, 1f, new ReadOnlySpan2D<float>(_a, Size, Size),
             new ReadOnlySpan2D<float>(_b, Size, Size), 0f, new Span2D<float>(_c, Size, Size), Threads);
 

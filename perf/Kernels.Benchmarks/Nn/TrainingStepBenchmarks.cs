@@ -30,7 +30,7 @@ public class TrainingStepBenchmarks
     }
 
     [Benchmark]
-    public float Kernels()
+    public float Ours()
     {
         float loss = _fast.Loss(_x, _labels);
         _fastRule.Step(_fast.Parameters);

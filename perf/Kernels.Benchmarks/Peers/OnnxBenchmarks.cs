@@ -27,7 +27,7 @@ public class ConvVsOnnxBenchmarks : ConvWorkload
         (string, float[], long[])[] inputs = [("x", X, OnnxRunner.Dims(s.X)), ("w", W, OnnxRunner.Dims(s.W)), ("b", B, [s.W.N])];
         _all = new OnnxRunner(model, Threads, GraphOptimizationLevel.ORT_ENABLE_ALL, inputs, ("y", _yOrt, OnnxRunner.Dims(s.Y)));
         _extended = new OnnxRunner(model, Threads, GraphOptimizationLevel.ORT_ENABLE_EXTENDED, inputs, ("y", _yOrt, OnnxRunner.Dims(s.Y)));
-        Kernels();
+        Ours();
         _all.Run();
         OnnxRunner.AssertAgrees($"conv {s.Name} (ALL)", Y, _yOrt, 1e-4);
         _extended.Run();
@@ -42,7 +42,7 @@ public class ConvVsOnnxBenchmarks : ConvWorkload
     }
 
     [Benchmark(Baseline = true)]
-    public void Kernels() => OursForward();
+    public void Ours() => OursForward();
 
     [Benchmark]
     public void OnnxRuntimeAll() => _all.Run();

@@ -42,7 +42,7 @@ public class ConvVsTorchBenchmarks : ConvWorkload
         ConvShape s = Shape;
         CreateData();
         (_tx, _tw, _tb) = (Torch.From(X, OnnxRunner.Dims(s.X)), Torch.From(W, OnnxRunner.Dims(s.W)), Torch.From(B, s.W.N));
-        Kernels();
+        Ours();
         using Tensor y = TorchForward();
         OnnxRunner.AssertAgrees($"conv {s.Name} (libtorch)", Y, y.data<float>().ToArray(), 1e-4);
     }
@@ -51,7 +51,7 @@ public class ConvVsTorchBenchmarks : ConvWorkload
         nn.functional.conv2d(_tx, _tw, _tb, strides: [Shape.P.Stride, Shape.P.Stride], padding: [Shape.P.Pad, Shape.P.Pad]);
 
     [Benchmark(Baseline = true)]
-    public void Kernels() => OursForward();
+    public void Ours() => OursForward();
 
     [Benchmark]
     public void LibTorch()
@@ -86,14 +86,14 @@ public class ConvBackwardVsTorchBenchmarks
         _tw = Torch.From(_w, OnnxRunner.Dims(s.W)).requires_grad_(true);
         _tb = Torch.From(_b, s.W.N).requires_grad_(true);
         _tdout = Torch.From(_dout, OnnxRunner.Dims(s.Y));
-        Kernels();
+        Ours();
         LibTorch();
         OnnxRunner.AssertAgrees($"conv {s.Name} dw (libtorch)", _dw, _tw.grad!.data<float>().ToArray(), 1e-4);
         OnnxRunner.AssertAgrees($"conv {s.Name} dx (libtorch)", _dx, _tx.grad!.data<float>().ToArray(), 1e-4);
     }
 
     [Benchmark(Baseline = true)]
-    public void Kernels()
+    public void Ours()
     {
         Conv2D.Forward(new ReadOnlyNchwSpan<float>(_x, Shape.X), new ReadOnlyNchwSpan<float>(_w, Shape.W), _b, Shape.P, new NchwSpan<float>(_y, Shape.Y), Threads);
         Conv2D.Backward(new ReadOnlyNchwSpan<float>(_dout, Shape.Y), new ReadOnlyNchwSpan<float>(_x, Shape.X), new ReadOnlyNchwSpan<float>(_w, Shape.W), Shape.P,

@@ -69,13 +69,13 @@ public static class PerformanceReport
 
         md.AppendLine("## SGEMM (C = A B, square)").AppendLine();
         md.AppendLine("| size | threads | median ms | GFLOP/s | % of Vector512 peak | allocated KB |").AppendLine("| --- | --- | --- | --- | --- | --- |");
-        foreach (Row r in Of("GemmBenchmarks", "Kernels").OrderBy(r => int.Parse(r["Size"])).ThenBy(r => r["Threads"]))
+        foreach (Row r in Of("GemmBenchmarks", "Ours").OrderBy(r => int.Parse(r["Size"])).ThenBy(r => r["Threads"]))
         {
             int size = int.Parse(r["Size"]), threads = int.Parse(r["Threads"]);
             double gflops = 2.0 * size * size * size / (r.Median * 1e6);
             md.AppendLine($"| {size} | {threads} | {F(r.Median)} | {F(gflops)} | {P(gflops / PeakFor(threads))} | {F(r.Allocated)} |");
         }
-        if (One("GemmBenchmarks", "Reference", ("Size", "256"), ("Threads", "1")) is { } gr && One("GemmBenchmarks", "Kernels", ("Size", "256"), ("Threads", "1")) is { } gk)
+        if (One("GemmBenchmarks", "Reference", ("Size", "256"), ("Threads", "1")) is { } gr && One("GemmBenchmarks", "Ours", ("Size", "256"), ("Threads", "1")) is { } gk)
             md.AppendLine().AppendLine($"At 256^3 on one thread the oracle's triple loop takes {F(gr.Median)} ms: Kernels / reference = {R(gk.Median / gr.Median)}.");
         if (One("ElementaryVsOnnxBenchmarks", "Gemm1024") is { } g1 && One("ElementaryVsOnnxBenchmarks", "Gemm1024OnnxRuntime") is { } g2)
         {
@@ -91,7 +91,7 @@ public static class PerformanceReport
             foreach (string t in new[] { "1", "2" })
             {
                 Row? f = One("Conv2DBenchmarks", "Forward", ("Shape", s.Id), ("Threads", t)), b = One("Conv2DBenchmarks", "Backward", ("Shape", s.Id), ("Threads", t));
-                Row? ours = One("ConvVsOnnxBenchmarks", "Kernels", ("Shape", s.Id), ("Threads", t));
+                Row? ours = One("ConvVsOnnxBenchmarks", "Ours", ("Shape", s.Id), ("Threads", t));
                 Row? all = One("ConvVsOnnxBenchmarks", "OnnxRuntimeAll", ("Shape", s.Id), ("Threads", t));
                 Row? ext = One("ConvVsOnnxBenchmarks", "OnnxRuntimeExtended", ("Shape", s.Id), ("Threads", t));
                 if (f is null && ours is null) continue;
@@ -111,7 +111,7 @@ public static class PerformanceReport
             foreach (ConvShape s in Shapes.Conv)
                 foreach (string t in new[] { "1", "2" })
                 {
-                    Row? ours = One("ConvVsTorchBenchmarks", "Kernels", ("Shape", s.Id), ("Threads", t));
+                    Row? ours = One("ConvVsTorchBenchmarks", "Ours", ("Shape", s.Id), ("Threads", t));
                     var torch = Torch("ConvVsTorchBenchmarks", "LibTorch", ("Shape", s.Id), ("Threads", t));
                     if (ours is null || double.IsNaN(torch.Best)) continue;
                     md.AppendLine($"| {s.Name} | {t} | {F(ours.Median)} | {F(torch.Stock)} | {F(torch.Tuned)} | {R(ours.Median / torch.Best)} | {F(s.ForwardFlops / (torch.Best * 1e6))} |");
@@ -133,14 +133,14 @@ public static class PerformanceReport
                 }
         }
         foreach (string t in new[] { "1", "2" })
-            if (One("ConvBackwardVsTorchBenchmarks", "Kernels", ("Threads", t)) is { } bo && Torch("ConvBackwardVsTorchBenchmarks", "LibTorch", ("Threads", t)) is { Best: > 0 } bt)
+            if (One("ConvBackwardVsTorchBenchmarks", "Ours", ("Threads", t)) is { } bo && Torch("ConvBackwardVsTorchBenchmarks", "LibTorch", ("Threads", t)) is { Best: > 0 } bt)
             {
                 md.AppendLine().Append($"Conv (c) forward + backward, {t} thread(s): Kernels {F(bo.Median)} ms, libtorch (autograd) {F(bt.Stock)} ms stock, " +
                                        $"{F(bt.Tuned)} ms tuned; ours / faster libtorch = {R(bo.Median / bt.Best)}.");
                 if (t == "1") ratios.Add(("conv (c) fwd+bwd / libtorch", bo.Median / bt.Best));
             }
         md.AppendLine();
-        if (One("Conv2DVsReferenceBenchmarks", "Kernels") is { } ck && One("Conv2DVsReferenceBenchmarks", "Reference") is { } cr)
+        if (One("Conv2DVsReferenceBenchmarks", "Ours") is { } ck && One("Conv2DVsReferenceBenchmarks", "Reference") is { } cr)
             md.AppendLine().AppendLine($"Against the oracle on {Shapes.ReferenceConv.Name}: Kernels {F(ck.Median)} ms, reference {F(cr.Median)} ms, ratio {R(ck.Median / cr.Median)}.");
         md.AppendLine();
 
@@ -176,7 +176,7 @@ public static class PerformanceReport
         foreach (Row r in rows.Where(r => r["Type"] is "DenseBenchmarks" or "TrainingStepBenchmarks"))
             md.AppendLine($"| {r["Type"].Replace("Benchmarks", "")}.{r["Method"]}{(r["Input"] is "" or "?" ? "" : " " + r["Input"])} | {F(r.Median)} | {F(r.Allocated)} |");
         foreach (string input in new[] { "3x32x32", "1x28x28" })
-            if (One("TrainingStepBenchmarks", "Kernels", ("Input", input)) is { } tk && One("TrainingStepBenchmarks", "Reference", ("Input", input)) is { } tr)
+            if (One("TrainingStepBenchmarks", "Ours", ("Input", input)) is { } tk && One("TrainingStepBenchmarks", "Reference", ("Input", input)) is { } tr)
             {
                 md.AppendLine().Append($"Training step on {input} (batch 50): Kernels / reference kernels = {R(tk.Median / tr.Median)} ({F(tr.Median / tk.Median)}x faster).");
                 if (Torch("TrainingStepVsTorchBenchmarks", "LibTorch", ("Input", input)) is { Best: > 0 } tt)
