@@ -5,12 +5,15 @@ using Kernels.GemmInternals;
 namespace Kernels;
 
 /// <summary>
-/// Fast 2-D convolution on the packed GEMM (<see cref="Gemm"/>). Forward and input gradient go through im2col of
-/// chunks of output pixels; the filter gradient packs its GEMM panels straight from the image (im2col fused into
-/// packing). Same shapes and semantics as <see cref="Reference.Conv2D"/>: x (N, C, H, W), w (F, C, HH, WW), b (F),
-/// y (N, F, Hout, Wout). Scratch per worker thread (kept for reuse): the GEMM's packed panels (KC x NC + M x KC
-/// floats, at most about 4 MiB + 1 KiB * M with AVX-512) and one chunk of columns, at most max(1 MiB,
-/// 2 KiB * C*HH*WW), whatever the batch or image size. Results are bitwise identical for every <c>maxDegreeOfParallelism</c>.
+/// Fast 2-D convolution on the packed GEMM (<see cref="Gemm"/>). The forward pass writes im2col of chunks of output
+/// pixels straight into the GEMM's packed panels (im2col fused into packing), with the bias as one more reduction
+/// column; the input gradient goes through W^T x dout per chunk and col2im; the filter gradient packs its panels
+/// straight from the image. Same shapes and semantics as <see cref="Reference.Conv2D"/>: x (N, C, H, W),
+/// w (F, C, HH, WW), b (F), y (N, F, Hout, Wout). Scratch per thread (kept for reuse), whatever the batch size:
+/// the packed filters ((F + 15) x (K + 1) floats, K = C*HH*WW), one chunk of columns (at most
+/// max(1 MiB, 2 KiB * K) + 128 * K bytes), the GEMM's panels when it packs (at most about 4 MiB + 1 KiB * M with
+/// AVX-512) and, for padded geometries other than stride-1 "same", a zero-padded copy of one image
+/// (C x (H + 2 pad) x (W + 2 pad) floats). Results are bitwise identical for every <c>maxDegreeOfParallelism</c>.
 /// </summary>
 public static unsafe class Conv2D
 {
