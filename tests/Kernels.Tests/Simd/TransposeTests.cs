@@ -6,8 +6,8 @@ using static Kernels.Tests.Reliability.GuardPage;
 namespace Kernels.Tests.Simd;
 
 /// <summary>
-/// The packing helpers move floats and nothing else: bit-exact against plain loops, and never outside their ranges
-/// (source and destination against a no-access page, untouched destination gaps still hold their sentinel).
+/// Transpose moves floats and nothing else: bit-exact against the plain loop, and never outside its ranges (source
+/// and destination against a no-access page, untouched destination gaps still hold their sentinel).
 /// </summary>
 [Trait("Category", "Kernel")]
 public unsafe class TransposeTests
@@ -31,21 +31,4 @@ public unsafe class TransposeTests
                 Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(dst.Span[c * dstStride + r]));
             }
     }
-
-    [Theory]
-    [MemberData(nameof(Lengths))]
-    public void Short_copy_and_clear_touch_exactly_n_floats(int n)
-    {
-        foreach (Placement at in new[] { Placement.AtEnd, Placement.AtStart })
-        {
-            using GuardPage src = From(TestData.Floats(n, n), at), dst = new(n, at);
-            dst.Span.Fill(Sentinel);
-            fixed (float* ps = src.Span, pd = dst.Span) ShortRuns.Copy(ps, pd, n);
-            FloatAssert.BitwiseEqual(src.Span.ToArray(), dst.Span, $"copy of {n}");
-            fixed (float* pd = dst.Span) ShortRuns.Clear(pd, n);
-            Assert.All(dst.Span.ToArray(), v => Assert.Equal(0, BitConverter.SingleToInt32Bits(v)));
-        }
-    }
-
-    public static TheoryData<int> Lengths => new(Enumerable.Range(0, 70));
 }
