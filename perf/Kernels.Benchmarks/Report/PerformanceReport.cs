@@ -141,7 +141,7 @@ public static class PerformanceReport
                 var v = VsTorch("ElementaryVsTorchBenchmarks", ours, theirs, ("GemmSize", "1024"));
                 if (double.IsNaN(v.Ratio)) continue;
                 md.AppendLine($"| {name} | 1 | {F(v.OursStock)} | {F(v.TorchStock)} | {F(v.OursTuned)} | {F(v.TorchTuned)} | {R(v.Ratio)} | - |");
-                ratios.Add(($"{name.Split(' ')[0]} {name.Split(' ')[1]} / libtorch", v.Ratio));
+                ratios.Add(($"{ChartLabel(name)} / libtorch", v.Ratio));
             }
             foreach (string t in new[] { "1", "2" })
             {
@@ -172,7 +172,7 @@ public static class PerformanceReport
         {
             Row? o = One("ElementaryVsOnnxBenchmarks", ours), t = One("ElementaryVsOnnxBenchmarks", theirs);
             md.AppendLine($"| {name} | {F(o?.Median)} | {F(t?.Median)} | {R(o?.Median / t?.Median)} |");
-            if (o is not null && t is not null) ratios.Add(($"{name.Split(' ')[0]} {name.Split(' ')[1]} / ORT", o.Median / t.Median));
+            if (o is not null && t is not null) ratios.Add(($"{ChartLabel(name)} / ORT", o.Median / t.Median));
         }
         md.AppendLine();
 
@@ -216,6 +216,9 @@ public static class PerformanceReport
 
     /// <summary>Everything from this line on in docs/performance.md is written by hand and survives regeneration.</summary>
     public const string HandWrittenMarker = "<!-- written by hand below: kept when the report is regenerated -->";
+
+    /// <summary>A table row name without its shape, for the chart: "ReLU in place, 16M" -> "ReLU in place", "max pool 2x2/2 (50,...)" -> "max pool 2x2/2".</summary>
+    private static string ChartLabel(string name) => name.Split(new[] { ',', '(' }, 2)[0].Trim();
 
     private static string F(double? v) => v is double d && double.IsFinite(d) ? d.ToString(d >= 100 ? "F0" : d >= 1 ? "F2" : "G3", CultureInfo.InvariantCulture) : "-";
     private static string P(double v) => double.IsFinite(v) ? (100 * v).ToString("F0", CultureInfo.InvariantCulture) + " %" : "-";
