@@ -104,7 +104,7 @@ public static unsafe class Conv2D
                 GemmCore.Run(new PrePackedA(packedW, k), new MatrixPackB(xn, pixels, transpose: false), filters, pixels, k, 1f, 1f, yn, pixels, gemmDegree);
                 return;
             }
-            fixed (float* padded = Scratch.Get(Scratch.Role.Transposed, g.ReadsPaddedCopy ? g.PaddedLength : 0))
+            fixed (float* padded = Scratch.Get(Scratch.Role.PaddedImage, g.ReadsPaddedCopy ? g.PaddedLength : 0))
             {
                 if (g.ReadsPaddedCopy) g.PadImage(xn, padded);
                 var chunks = new ForwardChunk(g, g.ReadsPaddedCopy ? padded : xn, packedW, yn, filters);

@@ -9,19 +9,19 @@ namespace Kernels;
 /// A role is never used twice at once on one thread: convolution holds <see cref="Role.Weights"/> (its filters,
 /// packed once per call) and <see cref="Role.Columns"/> while the GEMM it calls holds <see cref="Role.PackedA"/>
 /// and <see cref="Role.PackedB"/>; a packer that reads through a transpose holds <see cref="Role.Transposed"/>
-/// (at most NR x KC floats) while it fills one panel, and the forward convolution holds it for the zero-padded copy
-/// of one image (C x (H + 2 pad) x (W + 2 pad) floats) when its im2col reads one.
+/// (at most NR x KC floats) while it fills one panel, and the forward convolution holds <see cref="Role.PaddedImage"/>
+/// for the zero-padded copy of one image (C x (H + 2 pad) x (W + 2 pad) floats) when its im2col reads one.
 /// </summary>
 internal static class Scratch
 {
-    public enum Role { Columns, PackedA, PackedB, Weights, Transposed }
+    public enum Role { Columns, PackedA, PackedB, Weights, Transposed, PaddedImage }
 
     [ThreadStatic] private static float[][]? t_buffers;
 
     /// <summary>An array of at least <paramref name="length"/> floats for this thread and role (contents undefined).</summary>
     public static float[] Get(Role role, int length)
     {
-        float[][] buffers = t_buffers ??= [[], [], [], [], []];
+        float[][] buffers = t_buffers ??= [[], [], [], [], [], []];
         ref float[] buffer = ref buffers[(int)role];
         if (buffer.Length < length) buffer = new float[length];
         return buffer;
