@@ -10,8 +10,8 @@ namespace Kernels;
 /// column; the input gradient goes through W^T x dout per chunk and col2im; the filter gradient packs its panels
 /// straight from the image. Same shapes and semantics as <see cref="Reference.Conv2D"/>: x (N, C, H, W),
 /// w (F, C, HH, WW), b (F), y (N, F, Hout, Wout). Scratch per thread (kept for reuse), whatever the batch size:
-/// the packed filters ((F + 15) x (K + 1) floats, K = C*HH*WW), one chunk of columns (at most
-/// max(1 MiB, 2 KiB * K) + 128 * K bytes), the GEMM's panels when it packs (at most about 4 MiB + 1 KiB * M with
+/// the packed filters ((F + 15) x (K + 1) floats, K = C*HH*WW), one chunk of columns (about
+/// max(1 MiB, 2 KiB * K) plus up to 128 * (K + 1) bytes of panel padding), the GEMM's panels when it packs (at most about 4 MiB + 1 KiB * M with
 /// AVX-512) and, for padded geometries other than stride-1 "same", a zero-padded copy of one image
 /// (C x (H + 2 pad) x (W + 2 pad) floats). Results are bitwise identical for every <c>maxDegreeOfParallelism</c>.
 /// </summary>
