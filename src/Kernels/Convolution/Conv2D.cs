@@ -38,6 +38,8 @@ public static unsafe class Conv2D
         // convolutions, the bias rides along as one more reduction column [W | b] against a row of ones under the
         // im2col rows, so y is written once by the GEMM instead of being filled with b and read back.
         int reduction = g.IsPointwise ? g.K : g.K + 1;
+        // The largest scratch of the call is checked first, so a call too big for it fails before anything is packed.
+        Scratch.EnsureFits(Scratch.Role.Columns, (long)reduction * RoundUp(g.ChunkPixels, GemmBlocking.For(w.Shape.N).NR));
         fixed (float* packedW = Scratch.Get(Scratch.Role.Weights, PrePacked.Length(w.Shape.N, reduction)))
         fixed (float* px = x.Span, pw = w.Span, pb = b, py = y.Span)
         {
@@ -70,6 +72,7 @@ public static unsafe class Conv2D
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
         var g = new ConvGeometry(x.Shape, w.Shape, p, dout.Shape);
         int n = x.Shape.N, f = w.Shape.N;
+        Scratch.EnsureFits(Scratch.Role.Columns, (long)g.K * g.ChunkPixels); // before db is written
 
         // db[f] = sum over images (in order) of the sum of dout's plane f.
         db.Clear();
@@ -133,7 +136,7 @@ public static unsafe class Conv2D
             int pixels = g.Pixels, k = g.K, chunk = g.ChunkPixels, p0 = index * chunk, count = Math.Min(chunk, pixels - p0);
             int nr = GemmBlocking.For(filters).NR, reduction = k + 1;
             nint panelStride = (nint)reduction * nr;
-            fixed (float* pc = Scratch.Get(Scratch.Role.Columns, reduction * RoundUp(chunk, nr)))
+            fixed (float* pc = Scratch.Get(Scratch.Role.Columns, (long)reduction * RoundUp(chunk, nr)))
             {
                 for (int r = 0; r < k; r++)
                 {
@@ -162,7 +165,7 @@ public static unsafe class Conv2D
                 return;
             }
             new Span<float>(dxn, g.C * g.H * g.W).Clear();
-            fixed (float* pc = Scratch.Get(Scratch.Role.Columns, k * chunk))
+            fixed (float* pc = Scratch.Get(Scratch.Role.Columns, (long)k * chunk))
             {
                 for (int p0 = 0; p0 < pixels; p0 += chunk)
                 {

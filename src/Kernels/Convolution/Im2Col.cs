@@ -102,13 +102,13 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
     public bool ReadsPaddedCopy => !IsShiftedCopy && !IsPointwise && Pad > 0;
 
     /// <summary>Floats of the padded copy: C x (H + 2 pad) x (W + 2 pad), plus one so stride-2 vector reads never leave it.</summary>
-    public int PaddedLength => C * (H + 2 * Pad) * (W + 2 * Pad) + 1;
+    public long PaddedLength => (long)C * (H + 2 * Pad) * (W + 2 * Pad) + 1;
 
     /// <summary>Writes the zero-padded copy of image x to xp (<see cref="PaddedLength"/> floats).</summary>
     public unsafe void PadImage(float* x, float* xp)
     {
         int hp = H + 2 * Pad, wp = W + 2 * Pad;
-        ShortRuns.Clear(xp, PaddedLength);
+        ShortRuns.Clear(xp, (int)PaddedLength); // fits: Scratch.Get allocated it as one array
         for (int c = 0; c < C; c++)
             for (int h = 0; h < H; h++)
                 ShortRuns.Copy(x + ((long)c * H + h) * W, xp + ((long)c * hp + h + Pad) * wp + Pad, W);
@@ -282,7 +282,7 @@ internal readonly unsafe struct Im2ColTransposedPackB(ConvGeometry g, float* ima
     {
         // Columns q of the panel are im2col rows j0 + q over pixels [pc, pc + kc): fill them as rows of a
         // block (kc <= KC floats each, kept per thread), then transpose the block into the panel.
-        fixed (float* rows = Scratch.Get(Scratch.Role.Transposed, cols * kc))
+        fixed (float* rows = Scratch.Get(Scratch.Role.Transposed, (long)cols * kc))
         {
             for (int q = 0; q < cols; q++) g.FillRow(image, firstRow + j0 + q, pc, kc, rows + (nint)q * kc);
             Simd.Transpose.Matrix(rows, kc, cols, kc, dst, nr);

@@ -129,10 +129,10 @@ internal readonly unsafe struct FiltersAndBiasPackA(float* w, float* b, int k) :
 internal static unsafe class PrePacked
 {
     /// <summary>Floats needed to pre-pack an m x k op(A) in MR-row panels for this machine's microkernel.</summary>
-    public static int Length(int m, int k)
+    public static long Length(int m, int k)
     {
         int mr = GemmBlocking.For(m).MR;
-        return (m + mr - 1) / mr * mr * k;
+        return ((long)m + mr - 1) / mr * mr * k;
     }
 
     /// <summary>Packs all of op(A) (m x k) once: panel after panel, each MR x k column-major over the whole reduction.</summary>

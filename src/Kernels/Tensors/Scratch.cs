@@ -18,12 +18,26 @@ internal static class Scratch
 
     [ThreadStatic] private static float[][]? t_buffers;
 
-    /// <summary>An array of at least <paramref name="length"/> floats for this thread and role (contents undefined).</summary>
-    public static float[] Get(Role role, int length)
+    /// <summary>
+    /// An array of at least <paramref name="length"/> floats for this thread and role (contents undefined). Callers
+    /// compute lengths in 64 bits, so a product that would overflow an int is refused here instead of wrapping to a
+    /// small length and letting a kernel write past the array.
+    /// </summary>
+    /// <exception cref="OutOfMemoryException">More floats than the largest .NET array holds.</exception>
+    public static float[] Get(Role role, long length)
     {
+        EnsureFits(role, length);
         float[][] buffers = t_buffers ??= [[], [], [], [], [], []];
         ref float[] buffer = ref buffers[(int)role];
         if (buffer.Length < length) buffer = new float[length];
         return buffer;
+    }
+
+    /// <summary>Throws unless <paramref name="length"/> floats fit one array: lets a kernel refuse before it allocates or writes anything.</summary>
+    /// <exception cref="OutOfMemoryException">More floats than the largest .NET array holds.</exception>
+    public static void EnsureFits(Role role, long length)
+    {
+        if (length > Array.MaxLength)
+            throw new OutOfMemoryException($"The kernel needs {length} floats of scratch for role {role}, more than the largest array ({Array.MaxLength}).");
     }
 }
