@@ -38,9 +38,10 @@ public static unsafe class Conv2D
         // convolutions, the bias rides along as one more reduction column [W | b] against a row of ones under the
         // im2col rows, so y is written once by the GEMM instead of being filled with b and read back.
         int reduction = g.IsPointwise ? g.K : g.K + 1;
-        // The largest scratch of the call is checked first, so a call too big for it fails before anything is packed.
-        Scratch.EnsureFits(Scratch.Role.Columns, (long)reduction * RoundUp(g.ChunkPixels, GemmBlocking.For(w.Shape.N).NR));
-        fixed (float* packedW = Scratch.Get(Scratch.Role.Weights, PrePacked.Length(w.Shape.N, reduction)))
+        // Every scratch buffer of the call is checked first, so a call too big for them fails the same way at every
+        // degree of parallelism, before anything is packed or written.
+        g.EnsureForwardScratchFits(w.Shape.N);
+        float* packedW = Scratch.Get(Scratch.Role.Weights, PrePacked.Length(w.Shape.N, reduction));
         fixed (float* px = x.Span, pw = w.Span, pb = b, py = y.Span)
         {
             if (g.IsPointwise) PrePacked.Pack(new MatrixPackA(pw, g.K, transpose: false), w.Shape.N, g.K, packedW);
@@ -72,7 +73,7 @@ public static unsafe class Conv2D
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
         var g = new ConvGeometry(x.Shape, w.Shape, p, dout.Shape);
         int n = x.Shape.N, f = w.Shape.N;
-        Scratch.EnsureFits(Scratch.Role.Columns, (long)g.K * g.ChunkPixels); // before db is written
+        g.EnsureBackwardScratchFits(f); // before db is written
 
         // db[f] = sum over images (in order) of the sum of dout's plane f.
         db.Clear();
@@ -81,7 +82,7 @@ public static unsafe class Conv2D
                 db[k] += TensorPrimitives.Sum(dout.Plane(i, k));
 
         // W^T (K x F) is packed into GEMM panels once per call, as the forward packs W.
-        fixed (float* packedWT = Scratch.Get(Scratch.Role.Weights, PrePacked.Length(g.K, f)))
+        float* packedWT = Scratch.Get(Scratch.Role.Weights, PrePacked.Length(g.K, f));
         fixed (float* pdout = dout.Span, px = x.Span, pw = w.Span, pdx = dx.Span, pdw = dw.Span)
         {
             PrePacked.Pack(new MatrixPackA(pw, g.K, transpose: true), g.K, f, packedWT);
@@ -107,8 +108,8 @@ public static unsafe class Conv2D
                 GemmCore.Run(new PrePackedA(packedW, k), new MatrixPackB(xn, pixels, transpose: false), filters, pixels, k, 1f, 1f, yn, pixels, gemmDegree);
                 return;
             }
-            fixed (float* padded = Scratch.Get(Scratch.Role.PaddedImage, g.ReadsPaddedCopy ? g.PaddedLength : 0))
             {
+                float* padded = Scratch.Get(Scratch.Role.PaddedImage, g.ReadsPaddedCopy ? g.PaddedLength : 0);
                 if (g.ReadsPaddedCopy) g.PadImage(xn, padded);
                 var chunks = new ForwardChunk(g, g.ReadsPaddedCopy ? padded : xn, packedW, yn, filters);
                 // Fewer images than threads: the threads share an image by chunks of pixels (independent columns of
@@ -136,13 +137,13 @@ public static unsafe class Conv2D
             int pixels = g.Pixels, k = g.K, chunk = g.ChunkPixels, p0 = index * chunk, count = Math.Min(chunk, pixels - p0);
             int nr = GemmBlocking.For(filters).NR, reduction = k + 1;
             nint panelStride = (nint)reduction * nr;
-            fixed (float* pc = Scratch.Get(Scratch.Role.Columns, (long)reduction * RoundUp(chunk, nr)))
             {
+                float* pc = Scratch.Get(Scratch.Role.Columns, (long)reduction * RoundUp(chunk, nr));
                 for (int r = 0; r < k; r++)
                 {
                     float* row = pc + (nint)r * nr;
-                    if (g.IsShiftedCopy) g.FillRow(image, r, p0, count, row, nr, panelStride);
-                    else g.FillRowFromPadded(image, r, p0, count, row, nr, panelStride);
+                    if (g.WindowsInsideSource) g.FillRowFromPadded(image, r, p0, count, row, nr, panelStride);
+                    else g.FillRow(image, r, p0, count, row, nr, panelStride);
                 }
                 for (float* ones = pc + (nint)k * nr, end = ones + (count + nr - 1) / nr * panelStride; ones < end; ones += panelStride)
                     new Span<float>(ones, nr).Fill(1f);
@@ -165,8 +166,8 @@ public static unsafe class Conv2D
                 return;
             }
             new Span<float>(dxn, g.C * g.H * g.W).Clear();
-            fixed (float* pc = Scratch.Get(Scratch.Role.Columns, (long)k * chunk))
             {
+                float* pc = Scratch.Get(Scratch.Role.Columns, (long)k * chunk);
                 for (int p0 = 0; p0 < pixels; p0 += chunk)
                 {
                     int count = Math.Min(chunk, pixels - p0);

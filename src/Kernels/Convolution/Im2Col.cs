@@ -45,7 +45,8 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
         return (lo, Math.Max(lo, hi));
     }
 
-    private static int CeilDiv(int a, int b) => a <= 0 ? -(-a / b) : (a + b - 1) / b;
+    // ceil(a / b) for b > 0; the usual (a + b - 1) / b overflows when a and b are both near 2^30.
+    private static int CeilDiv(int a, int b) => a <= 0 ? -(-a / b) : a / b + (a % b != 0 ? 1 : 0);
 
     /// <summary>
     /// Writes row k = (c, kh, kw) of the im2col matrix for output pixels [p0, p0 + count) to dst (contiguous): the
@@ -98,17 +99,54 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
     /// Forward im2col reads a zero-padded copy of the image when the rows are not one shifted copy
     /// (<see cref="IsShiftedCopy"/>) and there is padding: every window then lies inside the copy, so each output
     /// row is one run with no bounds logic (x (100,3,31,31), stride 2, best of alternating runs: 35-38 -> 43-48 GFLOP/s).
+    /// Only while the copy stays small next to the image (at most 4x it plus 4 MiB: a 3x3 image with pad 1 is 2.8x):
+    /// huge padding would make it dwarf the image, or exceed the largest buffer, where the general path (bounds per
+    /// run, no copy) computes the same result.
     /// </summary>
-    public bool ReadsPaddedCopy => !IsShiftedCopy && !IsPointwise && Pad > 0;
+    public bool ReadsPaddedCopy =>
+        !IsShiftedCopy && !IsPointwise && Pad > 0 && PaddedLength <= Math.Min(4L * C * H * W + (1 << 20), Scratch.MaxLength);
+
+    /// <summary>
+    /// Every window lies inside the image the forward im2col reads (the padded copy, or x itself when there is no
+    /// padding), so FillRowFromPadded applies; otherwise FillRow bounds each run.
+    /// </summary>
+    public bool WindowsInsideSource => ReadsPaddedCopy || (Pad == 0 && !IsShiftedCopy);
 
     /// <summary>Floats of the padded copy: C x (H + 2 pad) x (W + 2 pad), plus one so stride-2 vector reads never leave it.</summary>
-    public long PaddedLength => (long)C * (H + 2 * Pad) * (W + 2 * Pad) + 1;
+    public long PaddedLength
+    {
+        get
+        {
+            // Each padded extent fits an int (Geometry), so their product fits a long; times C it might not.
+            long plane = (H + 2L * Pad) * (W + 2L * Pad);
+            return plane > Scratch.MaxLength ? long.MaxValue : C * plane + 1;
+        }
+    }
+
+    /// <summary>
+    /// Throws <see cref="OutOfMemoryException"/> before anything is written when a buffer the forward pass needs
+    /// would exceed <see cref="Scratch.MaxLength"/>: the packed filters and a chunk of columns (the padded copy is
+    /// bounded by <see cref="ReadsPaddedCopy"/>).
+    /// </summary>
+    public void EnsureForwardScratchFits(int filters)
+    {
+        int reduction = IsPointwise ? K : K + 1, nr = GemmInternals.GemmBlocking.For(filters).NR;
+        Scratch.EnsureFits(Scratch.Role.Weights, GemmInternals.PrePacked.Length(filters, reduction));
+        Scratch.EnsureFits(Scratch.Role.Columns, (long)reduction * ((ChunkPixels + nr - 1L) / nr * nr));
+    }
+
+    /// <summary>As <see cref="EnsureForwardScratchFits"/> for the backward pass: W^T packed and a chunk of column gradients.</summary>
+    public void EnsureBackwardScratchFits(int filters)
+    {
+        Scratch.EnsureFits(Scratch.Role.Weights, GemmInternals.PrePacked.Length(K, filters));
+        Scratch.EnsureFits(Scratch.Role.Columns, (long)K * ChunkPixels);
+    }
 
     /// <summary>Writes the zero-padded copy of image x to xp (<see cref="PaddedLength"/> floats).</summary>
     public unsafe void PadImage(float* x, float* xp)
     {
         int hp = H + 2 * Pad, wp = W + 2 * Pad;
-        ShortRuns.Clear(xp, (int)PaddedLength); // fits: Scratch.Get allocated it as one array
+        ShortRuns.Clear(xp, (int)PaddedLength); // fits an int: EnsureForwardScratchFits checked it against Scratch.MaxLength
         for (int c = 0; c < C; c++)
             for (int h = 0; h < H; h++)
                 ShortRuns.Copy(x + ((long)c * H + h) * W, xp + ((long)c * hp + h + Pad) * wp + Pad, W);
@@ -144,14 +182,23 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
 
     private unsafe void FillRowShifted(float* plane, int kh, int kw, int p0, int count, float* dst, int width, nint panelStride)
     {
-        int shift = (kh - Pad) * W + (kw - Pad), planeLength = H * W;
-        // Columns j in [jLo, jHi) read inside the plane: 0 <= p0 + j + shift < H*W.
-        int jLo = Math.Min(Math.Max(-shift - p0, 0), count), jHi = Math.Min(Math.Max(planeLength - shift - p0, jLo), count);
-        var to = new PanelCursor(dst, width, panelStride, plane + planeLength);
+        (int jLo, int jHi, long shift) = ShiftedRange(kh, kw, p0, count);
+        var to = new PanelCursor(dst, width, panelStride, plane + (long)H * W);
         to.Zeros(jLo);
         to.Copy(plane + p0 + jLo + shift, jHi - jLo, 1);
         to.Zeros(count - jHi + (count + width - 1) / width * width - count);
         ZeroWrappedColumns(kw, p0, count, dst, width, panelStride);
+    }
+
+    /// <summary>
+    /// Flat offset of tap (kh, kw) in a shifted row, and the columns j in [jLo, jHi) of pixels [p0, p0 + count) that
+    /// read inside the plane (0 &lt;= p0 + j + shift &lt; H*W). In 64 bits: (kh - pad) * W can exceed an int.
+    /// </summary>
+    private (int JLo, int JHi, long Shift) ShiftedRange(int kh, int kw, int p0, int count)
+    {
+        long shift = (long)(kh - Pad) * W + (kw - Pad), planeLength = (long)H * W;
+        long jLo = Math.Min(Math.Max(-shift - p0, 0), count), jHi = Math.Min(Math.Max(planeLength - shift - p0, jLo), count);
+        return ((int)jLo, (int)jHi, shift);
     }
 
     /// <summary>
@@ -160,16 +207,16 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
     /// </summary>
     private unsafe void ZeroWrappedColumns(int kw, int p0, int count, float* dst, int width, nint panelStride)
     {
-        int left = Math.Min(Pad - kw, W), right = Math.Max(W + Pad - kw, 0);
+        long left = Math.Min(Pad - kw, W), right = Math.Max((long)W + Pad - kw, 0);
         if (left <= 0 && right >= W) return;
         // Panels are a power of two wide (NR), so column j sits at (j >> log2 width) * panelStride + (j & (width - 1)).
         System.Diagnostics.Debug.Assert(panelStride == 0 || System.Numerics.BitOperations.IsPow2(width), "panel width must be a power of two");
         int log2 = System.Numerics.BitOperations.Log2((uint)width), mask = width - 1;
-        for (int rowStart = -(p0 % OutW); rowStart < count; rowStart += OutW)
+        for (long rowStart = -(p0 % OutW); rowStart < count; rowStart += OutW)
         {
-            for (int j = Math.Max(rowStart, 0), end = Math.Min(rowStart + left, count); j < end; j++)
+            for (int j = (int)Math.Max(rowStart, 0), end = (int)Math.Min(rowStart + left, count); j < end; j++)
                 dst[panelStride == 0 ? j : (j >> log2) * panelStride + (j & mask)] = 0f;
-            for (int j = Math.Max(rowStart + right, 0), end = Math.Min(rowStart + W, count); j < end; j++)
+            for (int j = (int)Math.Min(Math.Max(rowStart + right, 0), count), end = (int)Math.Min(rowStart + W, count); j < end; j++)
                 dst[panelStride == 0 ? j : (j >> log2) * panelStride + (j & mask)] = 0f;
         }
     }
@@ -238,10 +285,9 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
             if (IsShiftedCopy)
             {
                 // The inverse of FillRowShifted: drop the wrapped columns, then one contiguous add.
-                int shift = (kh - Pad) * W + (kw - Pad), planeLength = H * W;
-                int jLo = Math.Min(Math.Max(-shift - p0, 0), count), jHi = Math.Min(Math.Max(planeLength - shift - p0, jLo), count);
+                (int jLo, int jHi, long shift) = ShiftedRange(kh, kw, p0, count);
                 ZeroWrappedColumns(kw, p0, count, dcols, count, 0);
-                var plane = new Span<float>(dx + (long)c * planeLength + p0 + jLo + shift, jHi - jLo);
+                var plane = new Span<float>(dx + (long)c * H * W + p0 + jLo + shift, jHi - jLo);
                 TensorPrimitives.Add(plane, new ReadOnlySpan<float>(dcols + jLo, jHi - jLo), plane);
                 continue;
             }
@@ -282,8 +328,8 @@ internal readonly unsafe struct Im2ColTransposedPackB(ConvGeometry g, float* ima
     {
         // Columns q of the panel are im2col rows j0 + q over pixels [pc, pc + kc): fill them as rows of a
         // block (kc <= KC floats each, kept per thread), then transpose the block into the panel.
-        fixed (float* rows = Scratch.Get(Scratch.Role.Transposed, (long)cols * kc))
         {
+            float* rows = Scratch.Get(Scratch.Role.Transposed, (long)cols * kc);
             for (int q = 0; q < cols; q++) g.FillRow(image, firstRow + j0 + q, pc, kc, rows + (nint)q * kc);
             Simd.Transpose.Matrix(rows, kc, cols, kc, dst, nr);
         }

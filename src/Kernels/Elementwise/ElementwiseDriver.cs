@@ -25,15 +25,12 @@ internal interface IBinaryOp
 /// </summary>
 internal static class ElementwiseDriver
 {
-    public static void Unary<TOp>(ReadOnlySpan<float> x, Span<float> y) where TOp : IUnaryOp
+    /// <summary>y = op(x) through the binary path (the second operand is x again and unused), so unary ops stream too.</summary>
+    public static void Unary<TOp>(ReadOnlySpan<float> x, Span<float> y) where TOp : IUnaryOp => Binary<FirstOf<TOp>>(x, x, y);
+
+    private readonly struct FirstOf<TOp> : IBinaryOp where TOp : IUnaryOp
     {
-        int n = x.Length;
-        ref float xs = ref MemoryMarshal.GetReference(x);
-        ref float ys = ref MemoryMarshal.GetReference(y);
-        if (Isa.Width >= SimdWidth.Vector512 && n >= Vector512<float>.Count) Unary<Vector512<float>, V512, TOp>(ref xs, ref ys, n);
-        else if (Isa.Width >= SimdWidth.Vector256 && n >= Vector256<float>.Count) Unary<Vector256<float>, V256, TOp>(ref xs, ref ys, n);
-        else if (Isa.Width >= SimdWidth.Vector128 && n >= Vector128<float>.Count) Unary<Vector128<float>, V128, TOp>(ref xs, ref ys, n);
-        else if (n > 0) Unary<float, ScalarOps, TOp>(ref xs, ref ys, n);
+        public static TVec Invoke<TVec, TOps>(TVec a, TVec b) where TVec : struct where TOps : IVectorOps<TVec> => TOp.Invoke<TVec, TOps>(a);
     }
 
     /// <summary>
@@ -65,17 +62,6 @@ internal static class ElementwiseDriver
         else if (Isa.Width >= SimdWidth.Vector256 && n >= Vector256<float>.Count) Binary<Vector256<float>, V256, TOp>(ref @as, ref bs, ref ys, n);
         else if (Isa.Width >= SimdWidth.Vector128 && n >= Vector128<float>.Count) Binary<Vector128<float>, V128, TOp>(ref @as, ref bs, ref ys, n);
         else if (n > 0) Binary<float, ScalarOps, TOp>(ref @as, ref bs, ref ys, n);
-    }
-
-    /// <remarks>Requires n &gt;= TOps.Count.</remarks>
-    private static void Unary<TVec, TOps, TOp>(ref float x, ref float y, int n)
-        where TVec : struct where TOps : IVectorOps<TVec> where TOp : IUnaryOp
-    {
-        int w = TOps.Count;
-        TVec last = TOp.Invoke<TVec, TOps>(TOps.Load(in Unsafe.Add(ref x, n - w)));
-        for (int i = 0; i <= n - w; i += w)
-            TOps.Store(TOp.Invoke<TVec, TOps>(TOps.Load(in Unsafe.Add(ref x, i))), ref Unsafe.Add(ref y, i));
-        TOps.Store(last, ref Unsafe.Add(ref y, n - w));
     }
 
     /// <remarks>Requires n &gt;= TOps.Count.</remarks>

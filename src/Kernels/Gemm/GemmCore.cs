@@ -65,9 +65,8 @@ internal static unsafe class GemmCore
             // leave a last block of 16 rows, and threads sharing the blocks would wait for the uneven split.
             int mcBlocks = (m + blocking.MC - 1) / blocking.MC, mc = RoundUp((m + mcBlocks - 1) / mcBlocks, mr);
             // Scratch of the calling thread; worker threads only read the packed panels.
-            float[] packedA = Scratch.Get(Scratch.Role.PackedA, TA.InPlace ? 0 : (long)mPanels * mr * kcMax);
-            float[] packedB = Scratch.Get(Scratch.Role.PackedB, TB.InPlace ? 0 : (long)ncMax * kcMax);
-            fixed (float* pa = packedA, pb = packedB)
+            float* pa = Scratch.Get(Scratch.Role.PackedA, TA.InPlace ? 0 : (long)mPanels * mr * kcMax);
+            float* pb = Scratch.Get(Scratch.Role.PackedB, TB.InPlace ? 0 : (long)ncMax * kcMax);
             {
                 // Loop 5 (jc): NC-wide column blocks of B and C; the packed KC x NC block of B targets L3.
                 for (int jc = 0; jc < n; jc += blocking.NC)

@@ -50,7 +50,9 @@ public static class Losses
             ReadOnlySpan<float> s = scores.GetRowSpan(i);
             Span<float> d = dscores.GetRowSpan(i);
             int y = labels[i], positive = 0;
-            TensorPrimitives.Add(s, 1f - s[y], d);         // margins s_j - s_y + 1
+            // margins (s_j - s_y) + 1, rounded in the oracle's order: s_j + (1 - s_y) differs near 0
+            TensorPrimitives.Subtract(s, s[y], d);
+            TensorPrimitives.Add(d, 1f, d);
             for (int j = 0; j < d.Length; j++)
             {
                 bool counts = j != y && d[j] > 0f;

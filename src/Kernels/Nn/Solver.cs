@@ -47,6 +47,7 @@ public sealed class Solver<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (!(options.LearningRateDecay > 0 && options.LearningRateDecay <= 1))
             Guard.ThrowOutOfRange(nameof(options.LearningRateDecay), options.LearningRateDecay, $"LearningRateDecay must be in (0, 1] but is {options.LearningRateDecay}.");
         if (options.ValidationSamples is < 1) Guard.ThrowOutOfRange(nameof(options.ValidationSamples), options.ValidationSamples, $"ValidationSamples must be null or >= 1 but is {options.ValidationSamples}.");
+        EnsureDecayKeepsRate(rule.LearningRate, options);
         Shape4 a = train.Images.Shape, b = validation.Images.Shape;
         if ((a.C, a.H, a.W) != (b.C, b.H, b.W)) Guard.Throw(nameof(validation), $"validation images are {b.C}x{b.H}x{b.W} but training images are {a.C}x{a.H}x{a.W}.");
         (_model, _train, _validation, _rule, Options) = (model, train, validation, rule, options);
@@ -70,6 +71,7 @@ public sealed class Solver<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Runs every epoch; cancellation stops between steps (the best parameters so far are restored).</summary>
     public void Train(CancellationToken cancellation = default)
     {
+        EnsureDecayKeepsRate(_rule.LearningRate, Options); // the rule's rate may have changed since construction
         var rng = new Random(Options.Seed);
         int n = _train.Count, batch = Math.Min(Options.BatchSize, n), steps = Math.Max(1, n / batch);
         int[] order = Enumerable.Range(0, n).ToArray();
@@ -146,6 +148,24 @@ public sealed class Solver<T> where T : unmanaged, IFloatingPointIeee754<T>
             if (arg == labels[i]) correct++;
         }
         return correct;
+    }
+
+    /// <summary>
+    /// The rate is multiplied by the decay after every epoch and must stay &gt; 0: a decay such as 1e-200 passes the
+    /// (0, 1] check but underflows the rate to 0 after a few epochs. Checked by the same multiplications Train does,
+    /// before the first step, instead of failing mid-run.
+    /// </summary>
+    private static void EnsureDecayKeepsRate(double learningRate, SolverOptions options)
+    {
+        if (options.LearningRateDecay == 1) return;
+        double rate = learningRate;
+        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        {
+            rate *= options.LearningRateDecay;
+            if (!(rate > 0))
+                Guard.ThrowOutOfRange(nameof(options.LearningRateDecay), options.LearningRateDecay,
+                    $"LearningRateDecay {options.LearningRateDecay} takes the learning rate {learningRate} to {rate} after epoch {epoch} of {options.Epochs}; it must stay > 0.");
+        }
     }
 
     private static int[] Subset(Random rng, int n, int count)

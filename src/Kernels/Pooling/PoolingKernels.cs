@@ -157,7 +157,8 @@ internal static unsafe class PoolingKernels
                 TVec m = TOps.Max(TOps.Max(a, b), TOps.Max(c, d));
                 // Candidates are the maxima (or NaNs); the first in row-major order a, b, c, d takes the gradient.
                 TVec ca = TOps.EqualsOrNaN(a, m), cb = TOps.EqualsOrNaN(b, m), cc = TOps.EqualsOrNaN(c, m);
-                TVec g = TOps.Load(in dout[j]);
+                // +0 + dout, as the reference adds the gradient into a cleared dx: a -0 gradient lands as +0.
+                TVec g = TOps.Add(TOps.Zero, TOps.Load(in dout[j]));
                 TVec ga = TOps.And(ca, g), gb = TOps.AndNot(TOps.And(cb, g), ca);
                 TVec taken = TOps.Or(ca, cb);
                 TVec gc = TOps.AndNot(TOps.And(cc, g), taken);
@@ -300,7 +301,8 @@ internal static unsafe class PoolingKernels
             for (int j = 0; j < wo; j += lanes)
             {
                 if (j > wo - lanes) j = wo - lanes; // the last vector overlaps the one before
-                TVec g = TOps.Divide(TOps.Load(in dout[j]), four);
+                // +0 + dout / 4: the reference's sum into a cleared dx (a -0 gradient lands as +0).
+                TVec g = TOps.Add(TOps.Zero, TOps.Divide(TOps.Load(in dout[j]), four));
                 TVec lo = TOps.ZipLow(g, g), hi = TOps.ZipHigh(g, g);
                 TOps.Store(lo, ref d0[2 * j]);
                 TOps.Store(hi, ref d0[2 * j + lanes]);

@@ -10,8 +10,8 @@ namespace Kernels.Reference;
 public static class Conv2D
 {
     /// <summary>
-    /// <c>y[n,f,i,j] = b[f] + sum_{c,p,q} x[n, c, i*stride - pad + p, j*stride - pad + q] * w[f,c,p,q]</c>,
-    /// reading x outside its bounds as zero.
+    /// <c>y[n,f,i,j] = b[f] + sum_{c,p,q} xpad[n, c, i*stride + p, j*stride + q] * w[f,c,p,q]</c> over the zero-padded
+    /// input: padding taps are multiplied like any other (IEEE: <c>0 * inf</c> is NaN), as the seed's <c>np.pad</c> did.
     /// </summary>
     public static void Forward<T>(ReadOnlyNchwSpan<T> x, ReadOnlyNchwSpan<T> w, ReadOnlySpan<T> b, Conv2DParams p, NchwSpan<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -31,9 +31,7 @@ public static class Conv2D
             for (int pi = 0; pi < w.Shape.H; pi++)
             for (int qj = 0; qj < w.Shape.W; qj++)
             {
-                int h = i * p.Stride - p.Pad + pi, v = j * p.Stride - p.Pad + qj;
-                if (h >= 0 && h < x.Shape.H && v >= 0 && v < x.Shape.W)
-                    sum += x[n, c, h, v] * w[f, c, pi, qj];
+                sum += Padded(x, n, c, i * p.Stride - p.Pad + pi, j * p.Stride - p.Pad + qj) * w[f, c, pi, qj];
             }
             y[n, f, i, j] = sum + b[f];
         }
@@ -42,7 +40,8 @@ public static class Conv2D
     /// <summary>
     /// Gradients of the forward pass given dout (N, F, Hout, Wout): dx (N, C, H, W), dw (F, C, HH, WW) and
     /// db (F) are overwritten (not accumulated into). <c>db[f] = sum dout[:, f]</c>,
-    /// <c>dw[f,c,p,q] = sum dout[n,f,i,j] * xpad[n,c,i*s+p,j*s+q]</c>, dx scatters <c>w * dout</c> back.
+    /// <c>dw[f,c,p,q] = sum dout[n,f,i,j] * xpad[n,c,i*s+p,j*s+q]</c> (padding zeros multiplied, as forward), dx
+    /// scatters <c>w * dout</c> back onto x (the padding's share is dropped).
     /// </summary>
     public static void Backward<T>(ReadOnlyNchwSpan<T> dout, ReadOnlyNchwSpan<T> x, ReadOnlyNchwSpan<T> w, Conv2DParams p,
         NchwSpan<T> dx, NchwSpan<T> dw, Span<T> db)
@@ -69,14 +68,16 @@ public static class Conv2D
             for (int qj = 0; qj < w.Shape.W; qj++)
             {
                 int h = i * p.Stride - p.Pad + pi, v = j * p.Stride - p.Pad + qj;
-                if (h >= 0 && h < x.Shape.H && v >= 0 && v < x.Shape.W)
-                {
-                    dw[f, c, pi, qj] += g * x[n, c, h, v];
+                dw[f, c, pi, qj] += g * Padded(x, n, c, h, v);
+                if (h >= 0 && h < x.Shape.H && v >= 0 && v < x.Shape.W) // dx of a padding zero is dropped
                     dx[n, c, h, v] += g * w[f, c, pi, qj];
-                }
             }
         }
     }
+
+    /// <summary>xpad[n, c, h + pad, v + pad]: x inside its bounds, zero in the padding.</summary>
+    private static T Padded<T>(ReadOnlyNchwSpan<T> x, int n, int c, int h, int v) where T : unmanaged, IFloatingPointIeee754<T> =>
+        h >= 0 && h < x.Shape.H && v >= 0 && v < x.Shape.W ? x[n, c, h, v] : T.Zero;
 
     /// <summary>Shape checks shared by the oracle and the fast convolution.</summary>
     internal static void Validate<T>(ReadOnlyNchwSpan<T> x, ReadOnlyNchwSpan<T> w, int biasLength, Conv2DParams p, Shape4 output, string outputName)

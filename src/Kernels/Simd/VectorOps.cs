@@ -28,6 +28,8 @@ internal interface IVectorOps<TVec> where TVec : struct
     static abstract TVec Max(TVec a, TVec b);
     /// <summary>Lanes of <paramref name="value"/> where <c>x &gt; 0</c>, +0 elsewhere (0 also where x is NaN).</summary>
     static abstract TVec WherePositive(TVec x, TVec value);
+    /// <summary>All-ones lanes where <c>x &lt;= 0</c> (also -0; not where x is NaN), zero elsewhere.</summary>
+    static abstract TVec AtMostZero(TVec x);
     static abstract TVec Subtract(TVec a, TVec b);
     static abstract TVec Divide(TVec a, TVec b);
     /// <summary>All-ones lanes where <c>a == b</c> or a is NaN (a window's candidates for the gradient).</summary>
@@ -58,6 +60,7 @@ internal readonly struct V512 : IVectorOps<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> WherePositive(Vector512<float> x, Vector512<float> value) => Vector512.GreaterThan(x, Vector512<float>.Zero) & value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> AtMostZero(Vector512<float> x) => Vector512.LessThanOrEqual(x, Vector512<float>.Zero);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Subtract(Vector512<float> a, Vector512<float> b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Divide(Vector512<float> a, Vector512<float> b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> EqualsOrNaN(Vector512<float> a, Vector512<float> b) => Vector512.Equals(a, b) | ~Vector512.Equals(a, a);
@@ -89,6 +92,7 @@ internal readonly struct V256 : IVectorOps<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> WherePositive(Vector256<float> x, Vector256<float> value) => Vector256.GreaterThan(x, Vector256<float>.Zero) & value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> AtMostZero(Vector256<float> x) => Vector256.LessThanOrEqual(x, Vector256<float>.Zero);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Subtract(Vector256<float> a, Vector256<float> b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Divide(Vector256<float> a, Vector256<float> b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> EqualsOrNaN(Vector256<float> a, Vector256<float> b) => Vector256.Equals(a, b) | ~Vector256.Equals(a, a);
@@ -120,6 +124,7 @@ internal readonly struct V128 : IVectorOps<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Vector128.Max(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> WherePositive(Vector128<float> x, Vector128<float> value) => Vector128.GreaterThan(x, Vector128<float>.Zero) & value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> AtMostZero(Vector128<float> x) => Vector128.LessThanOrEqual(x, Vector128<float>.Zero);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Subtract(Vector128<float> a, Vector128<float> b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Divide(Vector128<float> a, Vector128<float> b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> EqualsOrNaN(Vector128<float> a, Vector128<float> b) => Vector128.Equals(a, b) | ~Vector128.Equals(a, a);
@@ -152,8 +157,10 @@ internal readonly struct ScalarOps : IVectorOps<float>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MultiplyAdd(float a, float b, float c) => MathF.FusedMultiplyAdd(a, b, c);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Multiply(float a, float b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Add(float a, float b) => a + b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Max(float a, float b) => float.IsNaN(a) || float.IsNaN(b) ? float.NaN : a > b ? a : b > a ? b : (float.IsNegative(a) ? b : a);
+    // A NaN operand is returned as it is (payload kept), as the vector Max does for one NaN.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Max(float a, float b) => float.IsNaN(a) ? a : float.IsNaN(b) ? b : a > b ? a : b > a ? b : (float.IsNegative(a) ? b : a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float WherePositive(float x, float value) => x > 0f ? value : 0f;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float AtMostZero(float x) => x <= 0f ? AllOnes : 0f;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Subtract(float a, float b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Divide(float a, float b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float EqualsOrNaN(float a, float b) => a == b || float.IsNaN(a) ? AllOnes : 0f;

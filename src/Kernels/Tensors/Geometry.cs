@@ -16,6 +16,11 @@ public static class Geometry
         Guard.AtLeast(filter, 1, nameof(filter));
         Guard.AtLeast(stride, 1, nameof(stride));
         Guard.AtLeast(pad, 0, nameof(pad));
+        // The kernels index the padded input with 32-bit arithmetic (i * stride - pad + tap), which cannot wrap when
+        // the padded extent itself fits an int; larger padding only adds rows of zeros no real input needs.
+        if ((long)input + 2L * pad > int.MaxValue)
+            Guard.ThrowOutOfRange(nameof(pad), pad,
+                $"pad {pad} makes the padded input {axis} size {(long)input + 2L * pad} (input {input}), more than {int.MaxValue}.");
         long span = (long)input + 2L * pad - filter;
         if (span < 0)
             Guard.Throw(nameof(filter),

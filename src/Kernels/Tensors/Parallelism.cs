@@ -34,6 +34,16 @@ internal static class Parallelism
 
     // Separate method: a lambda capturing `action` makes the compiler allocate its closure on entry to the
     // enclosing method, which would tax the sequential path too.
-    private static void InParallel<TAction>(int count, int degree, TAction action) where TAction : struct, IIndexAction =>
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = degree }, i => action.Invoke(i));
+    // A failure on a worker surfaces as the exception itself, as on one thread, not wrapped in an AggregateException.
+    private static void InParallel<TAction>(int count, int degree, TAction action) where TAction : struct, IIndexAction
+    {
+        try
+        {
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = degree }, i => action.Invoke(i));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+        }
+    }
 }

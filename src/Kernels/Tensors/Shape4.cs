@@ -22,10 +22,11 @@ public readonly record struct Shape4
         Guard.AtLeast(c, 1, nameof(c));
         Guard.AtLeast(h, 1, nameof(h));
         Guard.AtLeast(w, 1, nameof(w));
-        long count = (long)n * c * h * w;
-        if (count > int.MaxValue)
-            Guard.ThrowOutOfRange(nameof(n), count,
-                $"shape ({n}, {c}, {h}, {w}) has {count} elements but at most {int.MaxValue} fit in a span.");
+        // Multiplied one factor at a time and checked after each: a product of four ints can overflow even a long.
+        long count = (long)n * c;
+        if (count > int.MaxValue || (count *= h) > int.MaxValue || (count *= w) > int.MaxValue)
+            Guard.ThrowOutOfRange(nameof(n), (System.Numerics.BigInteger)n * c * h * w,
+                $"shape ({n}, {c}, {h}, {w}) has {(System.Numerics.BigInteger)n * c * h * w} elements but at most {int.MaxValue} fit in a span.");
         (N, C, H, W) = (n, c, h, w);
     }
 
