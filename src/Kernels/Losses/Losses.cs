@@ -59,7 +59,7 @@ public static class Losses
                 if (counts) { loss += d[j]; positive++; }
                 d[j] = counts ? invN : 0f;
             }
-            d[y] = -positive * invN;
+            d[y] = -(float)positive / n; // the oracle's rounding: -count / N, not -count * (1 / N)
         }
         return (float)(loss / n);
     }

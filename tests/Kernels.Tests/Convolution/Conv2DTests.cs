@@ -109,23 +109,27 @@ public class Conv2DTests
         }
     }
 
-    [Fact]
-    public void Scratch_beyond_the_largest_array_is_refused_before_anything_is_written()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(-1)]
+    public void Scratch_beyond_the_largest_array_is_refused_before_anything_is_written(int degree)
     {
         // K = 4096 * 32 * 32 = 2^22 and 529 output pixels: one 512-pixel chunk of columns would hold
         // (2^22 + 1) * 512 floats, more than an array can; the int product used to wrap to a small length.
+        // The same exception type at every degree of parallelism (it was AggregateException on 2 threads).
         var xs = new Shape4(1, 4096, 54, 54);
         var ws = new Shape4(1, 4096, 32, 32);
         var ys = new Shape4(1, 1, 23, 23);
         float[] x = new float[xs.Length], w = new float[ws.Length], y = Enumerable.Repeat(7f, ys.Length).ToArray();
         var ex = Assert.Throws<OutOfMemoryException>(() =>
-            Conv2D.Forward(new ReadOnlyNchwSpan<float>(x, xs), new ReadOnlyNchwSpan<float>(w, ws), [0f], new Conv2DParams(1, 0), new NchwSpan<float>(y, ys)));
+            Conv2D.Forward(new ReadOnlyNchwSpan<float>(x, xs), new ReadOnlyNchwSpan<float>(w, ws), [0f], new Conv2DParams(1, 0), new NchwSpan<float>(y, ys), degree));
         Assert.Contains("scratch", ex.Message);
         Assert.All(y, v => Assert.Equal(7f, v));
 
         float[] dx = new float[xs.Length], dw = new float[ws.Length], db = [7f];
         Assert.Throws<OutOfMemoryException>(() => Conv2D.Backward(new ReadOnlyNchwSpan<float>(y, ys), new ReadOnlyNchwSpan<float>(x, xs),
-            new ReadOnlyNchwSpan<float>(w, ws), new Conv2DParams(1, 0), new NchwSpan<float>(dx, xs), new NchwSpan<float>(dw, ws), db));
+            new ReadOnlyNchwSpan<float>(w, ws), new Conv2DParams(1, 0), new NchwSpan<float>(dx, xs), new NchwSpan<float>(dw, ws), db, degree));
         Assert.Equal(7f, db[0]);
     }
 

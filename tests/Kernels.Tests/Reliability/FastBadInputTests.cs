@@ -59,6 +59,8 @@ public class FastBadInputTests
         ["optimizer: momentum 1"] = BadInputRow<float>.Range(["momentum", "[0, 1)", "1"], [], _ => new SgdMomentum<float>(0.1, 1.0)),
         ["optimizer: negative epsilon"] = BadInputRow<float>.Range(["epsilon", "> 0", "-1"], [], _ => new RmsProp<float>(0.1, 0.9, -1)),
         ["solver: NaN decay"] = BadInputRow<float>.Range(["LearningRateDecay", "(0, 1]", "NaN"], [], _ => Solver(new SolverOptions(LearningRateDecay: double.NaN))),
+        ["solver: decay that underflows the rate"] = BadInputRow<float>.Range(["LearningRateDecay", "1E-200", "after epoch 2 of 10", "must stay > 0"], [],
+            _ => Solver(new SolverOptions(LearningRateDecay: 1e-200))),
         ["solver: zero batch"] = BadInputRow<float>.Range(["BatchSize", ">= 1", "0"], [], _ => Solver(new SolverOptions(BatchSize: 0))),
         ["fast kernels: degree 0"] = BadInputRow<float>.Range(["maxDegreeOfParallelism", "0"], [], _ => new FastKernels(0)),
     };

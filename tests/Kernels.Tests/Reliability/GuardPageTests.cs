@@ -86,3 +86,72 @@ public class GuardPageTests
         Assert.True(float.IsFinite(l1) && float.IsFinite(l2) && float.IsFinite(l3));
     }
 }
+
+/// <summary>Runs alone: the scratch guard is a process-wide switch that would slow every test running beside it.</summary>
+[CollectionDefinition(nameof(ScratchGuardCollection), DisableParallelization = true)]
+public sealed class ScratchGuardCollection;
+
+/// <summary>
+/// The library's own scratch (packed panels, im2col columns, the padded image, transposed blocks) under guard pages:
+/// with <see cref="Scratch.Guard"/> set, every buffer the kernels take ends (or starts) at a no-access page and is
+/// unmapped when its role is taken again, so an overrun of the library's own buffers, or a use after the role moved
+/// on, faults just as an overrun of the caller's spans does in <see cref="GuardPageTests"/>.
+/// </summary>
+[Collection(nameof(ScratchGuardCollection))]
+[Trait("Category", "Kernel")]
+public class ScratchGuardTests
+{
+    private static T Guarded<T>(Placement at, Func<T> run)
+    {
+        Scratch.Guard = at == Placement.AtEnd ? Scratch.GuardPlacement.AtEnd : Scratch.GuardPlacement.AtStart;
+        try { return run(); }
+        finally { Scratch.Guard = Scratch.GuardPlacement.None; }
+    }
+
+    [GuardProperty]
+    public void Conv_stays_inside_its_scratch(ConvCase k, Placement at)
+    {
+        float[] x = TestData.Floats(k.Seed, k.X.Length), w = TestData.Floats(k.Seed + 1, k.Filter.Length), b = TestData.Floats(k.Seed + 2, k.F);
+        float[] dout = TestData.Floats(k.Seed + 3, k.Y.Length);
+        float[][] plain = Run(1);
+        foreach (int degree in new[] { 1, 2 })
+        {
+            float[][] guarded = Guarded(at, () => Run(degree));
+            for (int i = 0; i < plain.Length; i++) FloatAssert.BitwiseEqual(plain[i], guarded[i], $"output {i} at degree {degree}");
+        }
+
+        float[][] Run(int degree)
+        {
+            float[] y = new float[k.Y.Length], dx = new float[k.X.Length], dw = new float[k.Filter.Length], db = new float[k.F];
+            Conv2D.Forward(new(x, k.X), new(w, k.Filter), b, k.P, new(y, k.Y), degree);
+            Conv2D.Backward(new(dout, k.Y), new(x, k.X), new(w, k.Filter), k.P, new(dx, k.X), new(dw, k.Filter), db, degree);
+            return [y, dx, dw, db];
+        }
+    }
+
+    [GuardProperty]
+    public void Gemm_stays_inside_its_scratch(GemmCase g, Placement at)
+    {
+        int aRows = g.TransA ? g.K : g.M, aCols = g.TransA ? g.M : g.K, bRows = g.TransB ? g.N : g.K, bCols = g.TransB ? g.K : g.N;
+        float[] a = TestData.Floats(g.Seed, aRows * aCols), b = TestData.Floats(g.Seed + 1, bRows * bCols);
+        float[] plain = Run(1);
+        foreach (int degree in new[] { 1, 2 }) FloatAssert.BitwiseEqual(plain, Guarded(at, () => Run(degree)), $"C at degree {degree}");
+
+        float[] Run(int degree)
+        {
+            var c = new float[g.M * g.N];
+            Kernels.Gemm.Multiply(g.TransA ? MatrixTranspose.Transpose : MatrixTranspose.None, g.TransB ? MatrixTranspose.Transpose : MatrixTranspose.None,
+                g.Alpha, new ReadOnlySpan2D<float>(a, aRows, aCols), new ReadOnlySpan2D<float>(b, bRows, bCols), 0f, new Span2D<float>(c, g.M, g.N), degree);
+            return c;
+        }
+    }
+
+    [Fact]
+    public void The_guard_switch_really_guards_the_scratch()
+    {
+        // A read one float past a guarded buffer must fault: checked in a child process so the fault ends only it.
+        ChildProcess.Result r = ChildProcess.Run(["scratch-overrun"]);
+        Assert.True(r.ExitCode != 0 && !r.Output.Contains("survived"), r.ToString());
+        Assert.Contains("reading past the buffer", r.Output);
+    }
+}

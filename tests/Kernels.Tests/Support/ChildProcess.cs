@@ -68,12 +68,27 @@ public static class Program
                 return 0;
             case "extreme-geometry":
                 return Reliability.ExtremeGeometry.RunAll(Console.Out);
+            case "scratch-overrun":
+                return ScratchOverrun();
             case "save-checkpoint":
                 Nn.CheckpointChild.Save(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
                 return 0;
             default:
-                Console.Error.WriteLine("usage: Kernels.Tests.dll isa-width | extreme-geometry | save-checkpoint PATH FLOATS");
+                Console.Error.WriteLine("usage: Kernels.Tests.dll isa-width | extreme-geometry | scratch-overrun | save-checkpoint PATH FLOATS");
                 return 2;
         }
+    }
+
+    /// <summary>Takes a guarded scratch buffer and reads one float past it: must die of the fault.</summary>
+    private static unsafe int ScratchOverrun()
+    {
+        Scratch.Guard = Scratch.GuardPlacement.AtEnd;
+        float* p = Scratch.Get(Scratch.Role.Columns, 10);
+        p[9] = 1f;
+        Console.WriteLine("reading past the buffer");
+        Console.Out.Flush();
+        float beyond = p[10];
+        Console.WriteLine($"survived the read ({beyond})");
+        return 0;
     }
 }
