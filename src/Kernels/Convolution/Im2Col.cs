@@ -273,12 +273,15 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
     /// <summary>
     /// Adds dcols (K x count, contiguous rows; used as scratch: its padding entries are zeroed) back into image dx
     /// (C x H x W): the transpose of FillRow over every row, row after row, so each dx element receives its terms
-    /// in the same order whatever the vector width.
+    /// in the same order whatever the vector width. Only channels [c0, c1) (default: all): channels write disjoint
+    /// planes of dx, so threads can share one image's col2im by channel.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public unsafe void Col2ImAdd(float* dcols, int p0, int count, float* dx)
+    public unsafe void Col2ImAdd(float* dcols, int p0, int count, float* dx, int c0 = 0, int c1 = -1)
     {
-        for (int c = 0; c < C; c++)
+        if (c1 < 0) c1 = C;
+        dcols += (long)c0 * KH * KW * count;
+        for (int c = c0; c < c1; c++)
         for (int kh = 0; kh < KH; kh++)
         for (int kw = 0; kw < KW; kw++, dcols += count)
         {

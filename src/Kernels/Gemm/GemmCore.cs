@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Kernels.Simd;
+using Kernels.Threading;
 
 namespace Kernels.GemmInternals;
 
@@ -64,25 +65,42 @@ internal static unsafe class GemmCore
             // MC blocks of equal size (a multiple of MR, at most MC + MR - 1): 1024 rows in blocks of 144 would
             // leave a last block of 16 rows, and threads sharing the blocks would wait for the uneven split.
             int mcBlocks = (m + blocking.MC - 1) / blocking.MC, mc = RoundUp((m + mcBlocks - 1) / mcBlocks, mr);
-            // Scratch of the calling thread; worker threads only read the packed panels.
+            // Scratch of the calling thread; the team packs into it together and every member reads it.
             float* pa = Scratch.Get(Scratch.Role.PackedA, TA.InPlace ? 0 : (long)mPanels * mr * kcMax);
             float* pb = Scratch.Get(Scratch.Role.PackedB, TB.InPlace ? 0 : (long)ncMax * kcMax);
+            var team = new TeamLoops<TK, TA, TB>(this, blocking, pa, pb, mc, mPanels);
+            // One fork-join per call; members meet at a barrier after packing each slice and before repacking.
+            ForkJoin.Run(Partition.Threads(degree, (long)m * n * k, MinMultiplyAddsPerThread), ref team);
+        }
+
+        /// <summary>
+        /// The jc and pc loops, run by every member of the team: per KC slice, the members pack their shares of the
+        /// panels, meet, compute their shares of the (MC block, group of NR panels) tiles, and meet again before
+        /// the next slice overwrites the panels. Sources read in place need neither packing nor barriers.
+        /// </summary>
+        public void Slices<TK>(in Team team, GemmBlocking blocking, float* pa, float* pb, int mc, int mPanels) where TK : IMicroKernel
+        {
+            int nr = TK.NR;
+            // Loop 5 (jc): NC-wide column blocks of B and C; the packed KC x NC block of B targets L3.
+            for (int jc = 0; jc < n; jc += blocking.NC)
             {
-                // Loop 5 (jc): NC-wide column blocks of B and C; the packed KC x NC block of B targets L3.
-                for (int jc = 0; jc < n; jc += blocking.NC)
+                int nc = Math.Min(blocking.NC, n - jc);
+                // Loop 4 (pc): KC-deep slices of the reduction; the first one applies beta, later ones accumulate.
+                for (int pc = 0; pc < k; pc += blocking.KC)
                 {
-                    int nc = Math.Min(blocking.NC, n - jc);
-                    // Loop 4 (pc): KC-deep slices of the reduction; the first one applies beta, later ones accumulate.
-                    for (int pc = 0; pc < k; pc += blocking.KC)
+                    int kc = Math.Min(blocking.KC, k - pc);
+                    int aItems = TA.InPlace ? 0 : mPanels, bItems = TB.InPlace ? 0 : (nc + nr - 1) / nr;
+                    if (aItems + bItems > 0)
                     {
-                        int kc = Math.Min(blocking.KC, k - pc);
-                        // Sources already in panel layout are read in place; only the others are packed.
-                        int aItems = TA.InPlace ? 0 : mPanels, bItems = TB.InPlace ? 0 : (nc + nr - 1) / nr;
-                        if (aItems + bItems > 0)
-                            Parallelism.For(aItems + bItems, degree, new PackStep<TA, TB>(packA, packB, pa, pb, m, mr, nr, pc, kc, jc, nc, aItems));
-                        var tiles = new TileStep<TK, TA, TB>(this, pa, pb, mc, pc == 0 ? beta : 1f, pc, kc, jc, nc, degree);
-                        Parallelism.For(tiles.Items, degree, tiles);
+                        var pack = new PackStep<TA, TB>(packA, packB, pa, pb, m, TK.MR, nr, pc, kc, jc, nc, aItems);
+                        (int first, int end) = Partition.Range(aItems + bItems, team.Index, team.Size);
+                        for (int i = first; i < end; i++) pack.Invoke(i);
+                        team.Barrier();
                     }
+                    var tiles = new TileStep<TK, TA, TB>(this, pa, pb, mc, pc == 0 ? beta : 1f, pc, kc, jc, nc, team.Size);
+                    (int t0, int t1) = Partition.Range(tiles.Items, team.Index, team.Size);
+                    for (int i = t0; i < t1; i++) tiles.Invoke(i);
+                    if (aItems + bItems > 0) team.Barrier();
                 }
             }
         }
@@ -125,6 +143,18 @@ internal static unsafe class GemmCore
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Below about this many multiply-adds per thread a GEMM stays on fewer threads: a fork-join and two barriers
+    /// per slice cost a few microseconds, about 2^20 multiply-adds at 100+ GFLOP/s.
+    /// </summary>
+    private const long MinMultiplyAddsPerThread = 1 << 20;
+
+    private readonly struct TeamLoops<TK, TA, TB>(Job<TA, TB> job, GemmBlocking blocking, float* pa, float* pb, int mc, int mPanels) : ITeamBody
+        where TK : IMicroKernel where TA : struct, IPackA where TB : struct, IPackB
+    {
+        public void Invoke(in Team team) => job.Slices<TK>(team, blocking, pa, pb, mc, mPanels);
     }
 
     private readonly struct PackStep<TA, TB>(TA a, TB b, float* pa, float* pb, int m, int mr, int nr, int pc, int kc, int jc, int nc, int mPanels) : IIndexAction

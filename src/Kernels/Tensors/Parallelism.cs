@@ -1,15 +1,17 @@
+using Kernels.Threading;
+
 namespace Kernels;
 
-/// <summary>A loop body over independent indices, as a struct so the sequential path allocates nothing.</summary>
+/// <summary>A loop body over independent indices, as a struct so no call allocates.</summary>
 internal interface IIndexAction
 {
     void Invoke(int index);
 }
 
 /// <summary>
-/// Runs independent blocks, sequentially when one thread is asked for (no allocation, no thread hop), otherwise
-/// through <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>. Callers make each index's work
-/// independent of every other, so results never depend on the thread count.
+/// Independent blocks over the library's fork-join runtime (<see cref="ForkJoin"/>): each member of the team takes
+/// one contiguous range of the indices (a static partition, <see cref="Partition.Range"/>). Callers make each
+/// index's work independent of every other, so results never depend on the thread count.
 /// </summary>
 internal static class Parallelism
 {
@@ -22,28 +24,24 @@ internal static class Parallelism
         return maxDegreeOfParallelism;
     }
 
-    public static void For<TAction>(int count, int degree, TAction action) where TAction : struct, IIndexAction
+    /// <summary>Runs action(0) ... action(count - 1) on at most <paramref name="threads"/> threads, each a contiguous range.</summary>
+    public static void For<TAction>(int count, int threads, TAction action) where TAction : struct, IIndexAction
     {
-        if (degree <= 1 || count <= 1)
+        if (threads <= 1 || count <= 1)
         {
             for (int i = 0; i < count; i++) action.Invoke(i);
             return;
         }
-        InParallel(count, degree, action);
+        var body = new Ranges<TAction>(count, action);
+        ForkJoin.Run(Math.Min(threads, count), ref body);
     }
 
-    // Separate method: a lambda capturing `action` makes the compiler allocate its closure on entry to the
-    // enclosing method, which would tax the sequential path too.
-    // A failure on a worker surfaces as the exception itself, as on one thread, not wrapped in an AggregateException.
-    private static void InParallel<TAction>(int count, int degree, TAction action) where TAction : struct, IIndexAction
+    private readonly struct Ranges<TAction>(int count, TAction action) : ITeamBody where TAction : struct, IIndexAction
     {
-        try
+        public void Invoke(in Team team)
         {
-            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = degree }, i => action.Invoke(i));
-        }
-        catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            (int begin, int end) = Partition.Range(count, team.Index, team.Size);
+            for (int i = begin; i < end; i++) action.Invoke(i);
         }
     }
 }
