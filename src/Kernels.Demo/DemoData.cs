@@ -41,7 +41,7 @@ public static class DemoData
             {
                 var clock = Stopwatch.StartNew();
                 model.Loss(slice.Images, labels);
-                rule.Step(model.Parameters);
+                rule.Step(model.Parameters, k.MaxDegreeOfParallelism);
                 times.Add(clock.Elapsed.TotalSeconds);
             }
             times.Sort();

@@ -37,7 +37,8 @@ UpdateRule<float> rule = options.Update switch
     "rmsprop" => new RmsProp<float>(options.LearningRate),
     _ => new Adam<float>(options.LearningRate),
 };
-var solver = new Solver<float>(model, train, validation, rule, new SolverOptions(options.Epochs, options.Batch, LearningRateDecay: 0.8, Seed: options.Seed));
+var solver = new Solver<float>(model, train, validation, rule, new SolverOptions(options.Epochs, options.Batch, LearningRateDecay: 0.8, Seed: options.Seed,
+    MaxDegreeOfParallelism: options.Threads));
 var table = new Table().AddColumns("epoch", "mean loss", "train acc", "val acc", "lr", "seconds");
 var clock = Stopwatch.StartNew();
 AnsiConsole.Progress()

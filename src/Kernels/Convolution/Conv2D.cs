@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using Kernels.Convolution;
 using Kernels.GemmInternals;
@@ -126,6 +127,7 @@ public static unsafe class Conv2D
 
         public void Invoke(in Team team) => Run(team, 1);
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(in Team team, int gemmDegree)
         {
             (int first, int end) = Partition.Range(Count, team.Index, team.Size);
@@ -160,6 +162,7 @@ public static unsafe class Conv2D
     /// </summary>
     private readonly struct ForwardChunk(ConvGeometry g, float* image, float* packedW, float* yn, int filters)
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int index, int gemmDegree)
         {
             int pixels = g.Pixels, k = g.K, chunk = g.ChunkPixels, p0 = index * chunk, count = Math.Min(chunk, pixels - p0);
@@ -182,6 +185,7 @@ public static unsafe class Conv2D
 
     private readonly struct BackwardDataImage(ConvGeometry g, float* dout, float* packedWT, float* dx, int filters, int gemmDegree) : IIndexAction
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int image)
         {
             int pixels = g.Pixels, k = g.K, chunk = g.ChunkPixels;
@@ -212,6 +216,7 @@ public static unsafe class Conv2D
 
     private readonly struct BiasGradient(float* dout, float* db, int images, int filters, int pixels) : IIndexAction
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int f)
         {
             float sum = 0f;
@@ -266,6 +271,7 @@ public static unsafe class Conv2D
     private readonly struct FilterColumns(ConvGeometry g, float* dout, float* x, float* dw, int n0, int n1, int filters, int nr, int panels, int groups)
         : IIndexAction
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int group)
         {
             int pixels = g.Pixels, k = g.K;

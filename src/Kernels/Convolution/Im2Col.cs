@@ -143,6 +143,7 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
     }
 
     /// <summary>Writes the zero-padded copy of image x to xp (<see cref="PaddedLength"/> floats).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void PadImage(float* x, float* xp)
     {
         int hp = H + 2 * Pad, wp = W + 2 * Pad;
@@ -180,6 +181,7 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
     /// </summary>
     public bool IsShiftedCopy => Stride == 1 && OutW == W;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe void FillRowShifted(float* plane, int kh, int kw, int p0, int count, float* dst, int width, nint panelStride)
     {
         (int jLo, int jHi, long shift) = ShiftedRange(kh, kw, p0, count);
@@ -205,6 +207,7 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
     /// In a shifted row (see FillRowShifted), output columns jj that read left of the input row (jj &lt; pad - kw) or
     /// right of it (jj &gt;= W + pad - kw) wrapped into the neighbouring input row: zero them.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe void ZeroWrappedColumns(int kw, int p0, int count, float* dst, int width, nint panelStride)
     {
         long left = Math.Min(Pad - kw, W), right = Math.Max((long)W + Pad - kw, 0);

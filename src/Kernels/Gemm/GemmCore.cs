@@ -20,6 +20,7 @@ internal static unsafe class GemmCore
         Run(new MatrixPackA(a, lda, transA), new MatrixPackB(b, ldb, transB), m, n, k, alpha, beta, c, ldc, degree);
 
     /// <summary><c>C (m x n, ldc) = alpha * op(A) * op(B) + beta * C</c>; op(A) (m x k) and op(B) (k x n) come from their packers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs on several threads at once: never as instrumented tier-0 code
     public static void Run<TA, TB>(TA packA, TB packB, int m, int n, int k, float alpha, float beta, float* c, nint ldc, int degree)
         where TA : struct, IPackA where TB : struct, IPackB
     {
@@ -78,6 +79,7 @@ internal static unsafe class GemmCore
         /// panels, meet, compute their shares of the (MC block, group of NR panels) tiles, and meet again before
         /// the next slice overwrites the panels. Sources read in place need neither packing nor barriers.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Slices<TK>(in Team team, GemmBlocking blocking, float* pa, float* pb, int mc, int mPanels) where TK : IMicroKernel
         {
             int nr = TK.NR;
@@ -155,11 +157,14 @@ internal static unsafe class GemmCore
         where TK : IMicroKernel where TA : struct, IPackA where TB : struct, IPackB
     {
         public void Invoke(in Team team) => job.Slices<TK>(team, blocking, pa, pb, mc, mPanels);
+
+        public static bool UsesBarrier => true;
     }
 
     private readonly struct PackStep<TA, TB>(TA a, TB b, float* pa, float* pb, int m, int mr, int nr, int pc, int kc, int jc, int nc, int mPanels) : IIndexAction
         where TA : struct, IPackA where TB : struct, IPackB
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int index)
         {
             if (index < mPanels)
@@ -196,6 +201,7 @@ internal static unsafe class GemmCore
 
         public int Items { get; }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int index)
         {
             int ic = index / _jrGroups, g = index % _jrGroups;

@@ -10,6 +10,9 @@ namespace Kernels.Nn;
 /// </summary>
 public interface IKernelSet<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>Threads each kernel may use (the layers' own element-wise work, such as L2 regularisation, uses it too).</summary>
+    int MaxDegreeOfParallelism => 1;
+
     /// <summary>See <see cref="Reference.Conv2D.Forward{T}"/>.</summary>
     void ConvForward(ReadOnlyNchwSpan<T> x, ReadOnlyNchwSpan<T> w, ReadOnlySpan<T> b, Conv2DParams p, NchwSpan<T> y);
     /// <summary>See <see cref="Reference.Conv2D.Backward{T}"/>.</summary>
@@ -60,20 +63,20 @@ public sealed class FastKernels(int maxDegreeOfParallelism = 1) : IKernelSet<flo
     /// <inheritdoc/>
     public void AvgPoolBackward(ReadOnlyNchwSpan<float> dout, Shape4 xShape, Pool2DParams p, NchwSpan<float> dx) => AvgPool2D.Backward(dout, xShape, p, dx, MaxDegreeOfParallelism);
     /// <inheritdoc/>
-    public void ReluForward(ReadOnlySpan<float> x, Span<float> y) => Relu.Forward(x, y);
+    public void ReluForward(ReadOnlySpan<float> x, Span<float> y) => Relu.Forward(x, y, MaxDegreeOfParallelism);
     /// <inheritdoc/>
-    public void ReluBackward(ReadOnlySpan<float> dout, ReadOnlySpan<float> x, Span<float> dx) => Relu.Backward(dout, x, dx);
+    public void ReluBackward(ReadOnlySpan<float> dout, ReadOnlySpan<float> x, Span<float> dx) => Relu.Backward(dout, x, dx, MaxDegreeOfParallelism);
     /// <inheritdoc/>
     public void AffineForward(ReadOnlySpan2D<float> x, ReadOnlySpan2D<float> w, ReadOnlySpan<float> b, Span2D<float> y) => Affine.Forward(x, w, b, y, MaxDegreeOfParallelism);
     /// <inheritdoc/>
     public void AffineBackward(ReadOnlySpan2D<float> dout, ReadOnlySpan2D<float> x, ReadOnlySpan2D<float> w, Span2D<float> dx, Span2D<float> dw, Span<float> db) =>
         Affine.Backward(dout, x, w, dx, dw, db, MaxDegreeOfParallelism);
     /// <inheritdoc/>
-    public float SoftmaxLoss(ReadOnlySpan2D<float> scores, ReadOnlySpan<int> labels, Span2D<float> dscores) => Losses.Softmax(scores, labels, dscores);
+    public float SoftmaxLoss(ReadOnlySpan2D<float> scores, ReadOnlySpan<int> labels, Span2D<float> dscores) => Losses.Softmax(scores, labels, dscores, MaxDegreeOfParallelism);
     /// <inheritdoc/>
-    public float SvmLoss(ReadOnlySpan2D<float> scores, ReadOnlySpan<int> labels, Span2D<float> dscores) => Losses.Svm(scores, labels, dscores);
+    public float SvmLoss(ReadOnlySpan2D<float> scores, ReadOnlySpan<int> labels, Span2D<float> dscores) => Losses.Svm(scores, labels, dscores, MaxDegreeOfParallelism);
     /// <inheritdoc/>
-    public float MeanSquaredError(ReadOnlySpan2D<float> pred, ReadOnlySpan2D<float> target, Span2D<float> dpred) => Losses.MeanSquaredError(pred, target, dpred);
+    public float MeanSquaredError(ReadOnlySpan2D<float> pred, ReadOnlySpan2D<float> target, Span2D<float> dpred) => Losses.MeanSquaredError(pred, target, dpred, MaxDegreeOfParallelism);
 }
 
 /// <summary>The oracle kernels (textbook loops), for float or double.</summary>

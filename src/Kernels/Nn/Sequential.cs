@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
+using System.Numerics.Tensors;
 
 namespace Kernels.Nn;
 
@@ -93,21 +95,48 @@ public sealed class Sequential<T> : Layer<T>, IClassifier<T> where T : unmanaged
         return loss + Regularize();
     }
 
-    /// <summary>Adds <c>reg * W</c> to each weight's gradient; returns <c>0.5 * reg * sum W^2</c>.</summary>
+    /// <summary>
+    /// Adds <c>reg * W</c> to each weight's gradient; returns <c>0.5 * reg * sum W^2</c>. The weights are cut into
+    /// fixed chunks that threads take in ranges (the kernel set's degree); the chunks' sums of squares are added in
+    /// chunk order, so the result does not depend on the thread count.
+    /// </summary>
     private T Regularize()
     {
         if (Reg == 0) return T.Zero;
-        T reg = T.CreateChecked(Reg), sum = T.Zero;
-        foreach (Parameter<T> p in _parameters)
+        if (_weights is null)
         {
-            if (!p.IsWeight) continue;
-            for (int i = 0; i < p.Value.Length; i++)
-            {
-                sum += p.Value[i] * p.Value[i];
-                p.Grad[i] += reg * p.Value[i];
-            }
+            _weights = _parameters.Where(p => p.IsWeight).ToArray();
+            _firstChunk = new int[_weights.Length + 1];
+            for (int i = 0; i < _weights.Length; i++) _firstChunk[i + 1] = _firstChunk[i] + (_weights[i].Value.Length + Chunk - 1) / Chunk;
+            _partialSums = new T[_firstChunk[^1]];
         }
+        T reg = T.CreateChecked(Reg);
+        Parallelism.For(_partialSums!.Length, Threading.Partition.Threads(_kernels.MaxDegreeOfParallelism, (long)_partialSums.Length * Chunk, Chunk),
+            new RegularizeChunks(this, reg));
+        T sum = T.Zero;
+        foreach (T partial in _partialSums) sum += partial;
         return T.CreateChecked(0.5) * reg * sum;
+    }
+
+    private const int Chunk = 1 << 15;
+    private Parameter<T>[]? _weights;
+    private int[] _firstChunk = [0];
+    private T[]? _partialSums;
+
+    private readonly struct RegularizeChunks(Sequential<T> net, T reg) : IIndexAction
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Invoke(int chunk)
+        {
+            int p = Array.BinarySearch(net._firstChunk, chunk);
+            if (p < 0) p = ~p - 1;
+            Parameter<T> w = net._weights![p];
+            int start = (chunk - net._firstChunk[p]) * Chunk, length = Math.Min(Chunk, w.Value.Length - start);
+            ReadOnlySpan<T> value = w.Value.AsSpan(start, length);
+            Span<T> grad = w.Grad.AsSpan(start, length);
+            net._partialSums![chunk] = TensorPrimitives.SumOfSquares(value);
+            TensorPrimitives.MultiplyAdd(value, reg, grad, grad); // grad += reg * w
+        }
     }
 }
 

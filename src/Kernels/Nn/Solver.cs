@@ -11,8 +11,10 @@ namespace Kernels.Nn;
 /// <param name="TrainAccuracySamples">Training images (a fixed seeded subset) on which accuracy is reported each epoch.</param>
 /// <param name="ValidationSamples">Validation images used each epoch (null: all).</param>
 /// <param name="Seed">Seed of minibatch sampling and of the accuracy subset.</param>
+/// <param name="MaxDegreeOfParallelism">Threads for the update rule's steps (the model's kernels have their own):
+/// 1 the calling thread only, -1 every core, n at most n. Results do not depend on it.</param>
 public sealed record SolverOptions(int Epochs = 10, int BatchSize = 50, double LearningRateDecay = 1.0, int TrainAccuracySamples = 1000,
-    int? ValidationSamples = null, int Seed = 0);
+    int? ValidationSamples = null, int Seed = 0, int MaxDegreeOfParallelism = 1);
 
 /// <summary>Progress after one step.</summary>
 public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double Loss, double ImagesPerSecond);
@@ -47,6 +49,7 @@ public sealed class Solver<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (!(options.LearningRateDecay > 0 && options.LearningRateDecay <= 1))
             Guard.ThrowOutOfRange(nameof(options.LearningRateDecay), options.LearningRateDecay, $"LearningRateDecay must be in (0, 1] but is {options.LearningRateDecay}.");
         if (options.ValidationSamples is < 1) Guard.ThrowOutOfRange(nameof(options.ValidationSamples), options.ValidationSamples, $"ValidationSamples must be null or >= 1 but is {options.ValidationSamples}.");
+        Parallelism.Resolve(options.MaxDegreeOfParallelism, nameof(options.MaxDegreeOfParallelism));
         EnsureDecayKeepsRate(rule.LearningRate, options);
         Shape4 a = train.Images.Shape, b = validation.Images.Shape;
         if ((a.C, a.H, a.W) != (b.C, b.H, b.W)) Guard.Throw(nameof(validation), $"validation images are {b.C}x{b.H}x{b.W} but training images are {a.C}x{a.H}x{a.W}.");
@@ -92,7 +95,7 @@ public sealed class Solver<T> where T : unmanaged, IFloatingPointIeee754<T>
                     stepClock.Start();
                     NchwTensor<T> x = Fill(order.AsSpan(s * batch, batch));
                     double loss = double.CreateChecked(_model.Loss(x, _batchLabels));
-                    _rule.Step(_model.Parameters);
+                    _rule.Step(_model.Parameters, Options.MaxDegreeOfParallelism);
                     stepClock.Stop();
                     images += batch;
                     lossSum += loss;

@@ -19,7 +19,7 @@ public static unsafe class AvgPool2D
         Guard.NoOverlap(y.Span, x.Span, nameof(y), nameof(x));
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
         fixed (float* px = x.Span, py = y.Span)
-            Parallelism.For(x.Shape.N * x.Shape.C, degree, new Planes(px, null, py, x.Shape, y.Shape, p, Planes.Kind.AvgForward));
+            Parallelism.For(x.Shape.N * x.Shape.C, Planes.Threads(degree, x.Shape), new Planes(px, null, py, x.Shape, y.Shape, p, Planes.Kind.AvgForward));
     }
 
     /// <summary>dx (N, C, H, W) is overwritten: each element receives dout / (PoolHeight*PoolWidth) from every window holding it.</summary>
@@ -35,6 +35,6 @@ public static unsafe class AvgPool2D
         Guard.NoOverlap(dx.Span, dout.Span, nameof(dx), nameof(dout));
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
         fixed (float* pd = dout.Span, pdx = dx.Span)
-            Parallelism.For(xShape.N * xShape.C, degree, new Planes(null, pd, pdx, xShape, dout.Shape, p, Planes.Kind.AvgBackward));
+            Parallelism.For(xShape.N * xShape.C, Planes.Threads(degree, xShape), new Planes(null, pd, pdx, xShape, dout.Shape, p, Planes.Kind.AvgBackward));
     }
 }

@@ -21,7 +21,7 @@ public static unsafe class MaxPool2D
         Guard.NoOverlap(y.Span, x.Span, nameof(y), nameof(x));
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
         fixed (float* px = x.Span, py = y.Span)
-            Parallelism.For(x.Shape.N * x.Shape.C, degree, new Planes(px, null, py, x.Shape, y.Shape, p, Planes.Kind.MaxForward));
+            Parallelism.For(x.Shape.N * x.Shape.C, Planes.Threads(degree, x.Shape), new Planes(px, null, py, x.Shape, y.Shape, p, Planes.Kind.MaxForward));
     }
 
     /// <summary>dx (N, C, H, W) is overwritten: each dout element goes to the first maximum of its window; overlapping windows add.</summary>
@@ -38,6 +38,6 @@ public static unsafe class MaxPool2D
         Guard.NoOverlap(dx.Span, x.Span, nameof(dx), nameof(x));
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
         fixed (float* pd = dout.Span, px = x.Span, pdx = dx.Span)
-            Parallelism.For(x.Shape.N * x.Shape.C, degree, new Planes(px, pd, pdx, x.Shape, dout.Shape, p, Planes.Kind.MaxBackward));
+            Parallelism.For(x.Shape.N * x.Shape.C, Planes.Threads(degree, x.Shape), new Planes(px, pd, pdx, x.Shape, dout.Shape, p, Planes.Kind.MaxBackward));
     }
 }

@@ -78,6 +78,7 @@ internal static unsafe class PoolingKernels
                 y[i * wo + j] = WindowMax(x, w, i * p.Stride, j * p.Stride, p.PoolHeight, p.PoolWidth);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxStride2<TVec, TOps>(float* x, int w, float* y, int ho, int wo, Window kind)
         where TVec : struct where TOps : IVectorOps<TVec>
     {
@@ -141,6 +142,7 @@ internal static unsafe class PoolingKernels
     /// Non-overlapping 2x2 windows: every covered dx element is written exactly once (the gradient or 0), so dx
     /// needs no clearing pass; only the odd last column and row that no window covers are zeroed.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxBackward2x2<TVec, TOps>(float* dout, float* x, int h, int w, float* dx, int ho, int wo)
         where TVec : struct where TOps : IVectorOps<TVec>
     {
@@ -180,6 +182,7 @@ internal static unsafe class PoolingKernels
     /// An overlapping last vector would add twice, so each row steps down through narrower widths instead
     /// (16, 8, 4 windows at a time) and ends with at most 4 scalar windows.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxBackward3x3(float* dout, float* x, int h, int w, float* dx, int ho, int wo)
     {
         new Span<float>(dx, h * w).Clear();
@@ -194,6 +197,7 @@ internal static unsafe class PoolingKernels
     }
 
     /// <summary>Windows j, j+1, ... of output row i, one vector of them at a time, while the reads stay in the row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxBackward3x3Row<TVec, TOps>(float* dout, float* x, int w, float* dx, int wo, int i, ref int j)
         where TVec : unmanaged where TOps : IVectorOps<TVec>
     {
@@ -249,6 +253,7 @@ internal static unsafe class PoolingKernels
                 y[i * wo + j] = WindowSum(x, w, i * p.Stride, j * p.Stride, p.PoolHeight, p.PoolWidth) / count;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AvgForward2x2<TVec, TOps>(float* x, int w, float* y, int ho, int wo)
         where TVec : struct where TOps : IVectorOps<TVec>
     {
@@ -290,6 +295,7 @@ internal static unsafe class PoolingKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AvgBackward2x2<TVec, TOps>(float* dout, int h, int w, float* dx, int ho, int wo)
         where TVec : struct where TOps : IVectorOps<TVec>
     {

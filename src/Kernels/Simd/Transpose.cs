@@ -32,6 +32,7 @@ internal static unsafe class Transpose
     }
 
     /// <summary>Whole w x w blocks, then the right strip (cols % w wide) and the bottom strip (rows % w high) recursively.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocks<TVec, TOps>(float* src, nint srcStride, int rows, int cols, float* dst, nint dstStride)
         where TVec : unmanaged where TOps : IVectorOps<TVec>
     {
@@ -48,6 +49,7 @@ internal static unsafe class Transpose
     /// <see cref="Blocks{TVec, TOps}"/> for Vector512 with the 16 rows of a block in registers (the generic block keeps
     /// its rows in a stack array: dw packing of x (8,64,56,56) spent 1.6 cycles per float there).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocks16(float* src, nint srcStride, int rows, int cols, float* dst, nint dstStride)
     {
         int rowsInBlocks = rows / 16 * 16, colsInBlocks = cols / 16 * 16;

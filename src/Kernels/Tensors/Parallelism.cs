@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Kernels.Threading;
 
 namespace Kernels;
@@ -38,6 +39,7 @@ internal static class Parallelism
 
     private readonly struct Ranges<TAction>(int count, TAction action) : ITeamBody where TAction : struct, IIndexAction
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(in Team team)
         {
             (int begin, int end) = Partition.Range(count, team.Index, team.Size);

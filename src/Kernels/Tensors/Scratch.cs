@@ -14,13 +14,14 @@ namespace Kernels;
 /// <see cref="Role.PackedA"/> and <see cref="Role.PackedB"/>; a packer that reads through a transpose holds
 /// <see cref="Role.Transposed"/> (at most NR x KC floats) while it fills one panel, and the forward convolution holds
 /// <see cref="Role.PaddedImage"/> for the zero-padded copy of one image when its im2col reads one; the filter
-/// gradient's block order holds <see cref="Role.Partials"/> (partial sums of dw) on the calling thread.
+/// gradient's block order holds <see cref="Role.Partials"/> (partial sums of dw) on the calling thread, and the
+/// losses hold <see cref="Role.RowLosses"/> (one double per row).
 /// </summary>
 internal static unsafe partial class Scratch
 {
-    public enum Role { Columns, PackedA, PackedB, Weights, Transposed, PaddedImage, Partials }
+    public enum Role { Columns, PackedA, PackedB, Weights, Transposed, PaddedImage, Partials, RowLosses }
 
-    private const int Roles = 7;
+    private const int Roles = 8;
 
     /// <summary>The most floats one buffer may hold: the largest .NET array, as before scratch was native.</summary>
     public static long MaxLength => Array.MaxLength;

@@ -12,6 +12,12 @@ namespace Kernels.Threading;
 internal interface ITeamBody
 {
     void Invoke(in Team team);
+
+    /// <summary>
+    /// Whether members meet at <see cref="Team.Barrier"/>. Only bodies without barriers let the caller take over a
+    /// share that a worker has not started yet (one member running two shares in turn would wait for itself).
+    /// </summary>
+    static virtual bool UsesBarrier => false;
 }
 
 /// <summary>One member's view of a fork-join call: its index, the team size, and the call's barrier.</summary>
@@ -101,18 +107,29 @@ internal static unsafe class ForkJoin
         call.Remaining = helpers;
         delegate*<void*, int, CallState*, void> invoke = &Invoker<TBody>.Invoke;
         void* target = Unsafe.AsPointer(ref body);
-        for (int h = 0; h < helpers; h++) workers[claimed[h]].Start(invoke, target, h + 1, &call);
+        for (int h = 0; h < helpers; h++) workers[claimed[h]].Post(invoke, target, h + 1, &call);
 
         ExceptionDispatchInfo? own = null;
         t_inCall = true;
         try
         {
             body.Invoke(new Team(0, call.Size, &call));
+            // A share whose worker has not started it yet (still waking from its park, or descheduled on a busy
+            // machine) is run here instead: the partition stays static, only who runs the share changes.
+            if (!TBody.UsesBarrier)
+                for (int h = 0; h < helpers; h++)
+                    if (workers[claimed[h]].TryRetract())
+                    {
+                        Interlocked.Decrement(ref call.Remaining);
+                        body.Invoke(new Team(h + 1, call.Size, &call));
+                    }
         }
         catch (Exception e) when (e is not BarrierBrokenException)
         {
             own = ExceptionDispatchInfo.Capture(e);
             call.Broken = 1; // members waiting at a barrier leave instead of waiting for us
+            for (int h = 0; h < helpers; h++)
+                if (workers[claimed[h]].TryRetract()) Interlocked.Decrement(ref call.Remaining);
         }
         catch (BarrierBrokenException) { }
         finally
@@ -149,6 +166,7 @@ internal static unsafe class ForkJoin
 
     private static class Invoker<TBody> where TBody : struct, ITeamBody
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void Invoke(void* body, int index, CallState* call) => Unsafe.AsRef<TBody>(body).Invoke(new Team(index, call->Size, call));
     }
 
@@ -180,11 +198,16 @@ internal static unsafe class ForkJoin
     /// <summary>Unwinds the members waiting at a barrier after another member failed; never reaches the caller.</summary>
     private sealed class BarrierBrokenException : Exception;
 
+    /// <summary>
+    /// A persistent thread. States: Idle -> (caller claims) Claimed -> (caller posts a share) Posted -> (worker takes
+    /// it) Running, or (caller takes it back before the worker started) Claimed again; the caller returns it to Idle
+    /// after the join. Only the transition out of Posted is contended, and a compare-exchange decides it.
+    /// </summary>
     private sealed class Worker
     {
-        private const int Idle = 0, Claimed = 1;
+        private const int Idle = 0, Claimed = 1, Posted = 2, Running = 3;
         private readonly ManualResetEventSlim _wake = new(false, spinCount: 1);
-        private int _state, _posted, _parked;
+        private int _state, _parked;
         private delegate*<void*, int, CallState*, void> _invoke;
         private void* _body;
         private int _index;
@@ -199,15 +222,18 @@ internal static unsafe class ForkJoin
 
         public bool TryClaim() => Volatile.Read(ref _state) == Idle && Interlocked.CompareExchange(ref _state, Claimed, Idle) == Idle;
 
-        public void Start(delegate*<void*, int, CallState*, void> invoke, void* body, int index, CallState* call)
+        public void Post(delegate*<void*, int, CallState*, void> invoke, void* body, int index, CallState* call)
         {
             _invoke = invoke;
             _body = body;
             _index = index;
             _call = call;
-            Interlocked.Increment(ref _posted); // publishes the fields above (full fence)
+            Interlocked.Exchange(ref _state, Posted); // publishes the fields above (full fence)
             if (Volatile.Read(ref _parked) != 0) _wake.Set();
         }
+
+        /// <summary>Takes a posted share back if the worker has not started it; the caller then runs it.</summary>
+        public bool TryRetract() => Volatile.Read(ref _state) == Posted && Interlocked.CompareExchange(ref _state, Claimed, Posted) == Posted;
 
         /// <summary>Ends the claim after the call has joined; returns the exception the worker's share threw, if any.</summary>
         public ExceptionDispatchInfo? Release()
@@ -221,11 +247,9 @@ internal static unsafe class ForkJoin
         private void Loop()
         {
             t_inCall = true; // anything a body calls from a worker runs inline
-            int seen = 0;
             while (true)
             {
-                WaitForPost(seen);
-                seen = Volatile.Read(ref _posted);
+                WaitForShare();
                 CallState* call = _call;
                 try
                 {
@@ -241,19 +265,21 @@ internal static unsafe class ForkJoin
             }
         }
 
-        private void WaitForPost(int seen)
+        /// <summary>Returns once this worker has moved a posted share to Running: spins for a while, then parks.</summary>
+        private void WaitForShare()
         {
             long start = Stopwatch.GetTimestamp();
-            while (Volatile.Read(ref _posted) == seen)
+            while (true)
             {
+                if (Volatile.Read(ref _state) == Posted && Interlocked.CompareExchange(ref _state, Running, Posted) == Posted) return;
                 if (Stopwatch.GetTimestamp() - start < SpinTicks)
                 {
                     Thread.SpinWait(20);
                     continue;
                 }
-                // Park; the full fence of the exchange pairs with Start's, so a post is seen either here or by Start.
+                // Park; the full fence of the exchange pairs with Post's, so a post is seen either here or by Post.
                 Interlocked.Exchange(ref _parked, 1);
-                if (Volatile.Read(ref _posted) == seen) _wake.Wait();
+                if (Volatile.Read(ref _state) != Posted) _wake.Wait();
                 Interlocked.Exchange(ref _parked, 0);
                 _wake.Reset();
             }

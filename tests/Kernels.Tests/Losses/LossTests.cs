@@ -8,7 +8,7 @@ namespace Kernels.Tests.Losses;
 public class LossTests
 {
     private delegate double Oracle(ReadOnlySpan2D<double> s, ReadOnlySpan<int> y, Span2D<double> d);
-    private delegate float Fast(ReadOnlySpan2D<float> s, ReadOnlySpan<int> y, Span2D<float> d);
+    private delegate float Fast(ReadOnlySpan2D<float> s, ReadOnlySpan<int> y, Span2D<float> d, int maxDegreeOfParallelism);
 
     private static void Check(MatCase k, float[] scores, Oracle oracle, Fast fast)
     {
@@ -17,7 +17,7 @@ public class LossTests
         var ed = new double[n * c];
         double expected = oracle(new ReadOnlySpan2D<double>(FloatAssert.ToDouble(scores), n, c), labels, new Span2D<double>(ed, n, c));
         var d = new Guarded(n * c);
-        float loss = fast(new ReadOnlySpan2D<float>(scores, n, c), labels, d.Span.AsSpan2D(n, c));
+        float loss = fast(new ReadOnlySpan2D<float>(scores, n, c), labels, d.Span.AsSpan2D(n, c), 2);
         d.AssertIntact("dscores");
         double bound = Tolerance.LossBound(c, n, Math.Abs(expected) + 1);
         Assert.True(Math.Abs(loss - expected) <= bound, $"loss {loss:R} vs exact {expected:R}: error {Math.Abs(loss - expected):E3} > {bound:E3}");
