@@ -1,27 +1,32 @@
 using CommunityToolkit.HighPerformance;
+using Kernels.Nn;
+using Kernels.Threading;
 
 namespace Kernels.Tests.Reliability;
 
 /// <summary>
-/// Eight threads call every kernel at once, on different shapes and degrees of parallelism, for a bounded time;
-/// every result must equal the single-threaded result bit for bit (pools and caches are shared between them).
+/// The fork-join runtime under load: sixteen application threads call every kernel at once, each asking for 2, 4 or
+/// more threads than the machine has, for a bounded time; every result must equal the single-threaded result bit for
+/// bit. Shapes are large enough that every kernel really splits its work.
 /// </summary>
 [Trait("Category", "Kernel")]
 public class ConcurrencyTests
 {
-    private sealed record Job(string Name, Func<int, float[]> Run);
+    public sealed record Job(string Name, Func<int, float[]> Run);
 
-    private static Job[] Jobs()
+    public static Job[] Jobs()
     {
         var conv = new ConvCase(3, 5, 13, 11, 7, 3, 3, 1, 1, 1);
         var conv2 = new ConvCase(2, 3, 17, 17, 4, 5, 3, 2, 2, 2);
+        var conv3 = new ConvCase(1, 16, 40, 40, 24, 3, 3, 1, 1, 3);   // one image: threads share it by pixel chunks
+        var conv4 = new ConvCase(12, 3, 20, 20, 8, 5, 5, 1, 2, 4);    // few dw panels: the image-block order
         float[] cx = TestData.Floats(1, conv.X.Length), cw = TestData.Floats(2, conv.Filter.Length), cb = TestData.Floats(3, conv.F), cd = TestData.Floats(4, conv.Y.Length);
         float[] c2x = TestData.Floats(5, conv2.X.Length), c2w = TestData.Floats(6, conv2.Filter.Length), c2b = TestData.Floats(7, conv2.F);
-        float[] ga = TestData.Floats(8, 70 * 90), gb = TestData.Floats(9, 90 * 50);
-        var pool = new Shape4(2, 3, 33, 35);
-        float[] px = TestData.Floats(10, pool.Length), rx = TestData.Floats(11, 1000);
-        float[] s = TestData.Floats(12, 20 * 13);
-        int[] labels = TestData.Labels(13, 20, 13);
+        float[] ga = TestData.Floats(8, 170 * 90), gb = TestData.Floats(9, 90 * 150);
+        var pool = new Shape4(4, 3, 67, 65);
+        float[] px = TestData.Floats(10, pool.Length), rx = TestData.Floats(11, 300_000);
+        float[] s = TestData.Floats(12, 2000 * 13);
+        int[] labels = TestData.Labels(13, 2000, 13);
         return
         [
             new("conv forward", d => { var y = new float[conv.Y.Length]; Conv2D.Forward(new(cx, conv.X), new(cw, conv.Filter), cb, conv.P, new(y, conv.Y), d); return y; }),
@@ -32,10 +37,13 @@ public class ConcurrencyTests
                 return [.. dx, .. dw, .. db];
             }),
             new("conv forward 2", d => { var y = new float[conv2.Y.Length]; Conv2D.Forward(new(c2x, conv2.X), new(c2w, conv2.Filter), c2b, conv2.P, new(y, conv2.Y), d); return y; }),
+            new("conv one image", d => ConvBoth(conv3, d)),
+            new("conv image blocks", d => ConvBoth(conv4, d)),
             new("gemm", d =>
             {
-                var c = new float[70 * 50];
-                Kernels.Gemm.Multiply(MatrixTranspose.None, MatrixTranspose.None, 1f, new ReadOnlySpan2D<float>(ga, 70, 90), new ReadOnlySpan2D<float>(gb, 90, 50), 0f, new Span2D<float>(c, 70, 50), d);
+                var c = new float[170 * 150];
+                Kernels.Gemm.Multiply(MatrixTranspose.None, MatrixTranspose.None, 1f, new ReadOnlySpan2D<float>(ga, 170, 90), new ReadOnlySpan2D<float>(gb, 90, 150), 0f,
+                    new Span2D<float>(c, 170, 150), d);
                 return c;
             }),
             new("max pool", d =>
@@ -47,25 +55,67 @@ public class ConcurrencyTests
                 MaxPool2D.Backward(new(y, ys), new(px, pool), p, new(dx, pool), d);
                 return [.. y, .. dx];
             }),
-            new("relu", _ => { var y = new float[rx.Length]; Relu.Forward(rx, y); return y; }),
-            new("softmax", _ => { var ds = new float[s.Length]; float l = Kernels.Losses.Softmax(new ReadOnlySpan2D<float>(s, 20, 13), labels, new Span2D<float>(ds, 20, 13)); return [.. ds, l]; }),
+            new("avg pool", d =>
+            {
+                var p = new Pool2DParams();
+                Shape4 ys = Geometry.Pool2DOutput(pool, p);
+                float[] y = new float[ys.Length], dx = new float[pool.Length];
+                AvgPool2D.Forward(new(px, pool), p, new(y, ys), d);
+                AvgPool2D.Backward(new(y, ys), pool, p, new(dx, pool), d);
+                return [.. y, .. dx];
+            }),
+            new("relu", d =>
+            {
+                float[] y = new float[rx.Length], dx = new float[rx.Length];
+                Relu.Forward(rx, y, d);
+                Relu.Backward(rx, y, dx, d);
+                Relu.Forward(y, y, d);
+                return [.. y, .. dx];
+            }),
+            new("softmax", d => { var ds = new float[s.Length]; float l = Kernels.Losses.Softmax(new ReadOnlySpan2D<float>(s, 2000, 13), labels, new Span2D<float>(ds, 2000, 13), d); return [.. ds, l]; }),
+            new("svm", d => { var ds = new float[s.Length]; float l = Kernels.Losses.Svm(new ReadOnlySpan2D<float>(s, 2000, 13), labels, new Span2D<float>(ds, 2000, 13), d); return [.. ds, l]; }),
+            new("mse", d =>
+            {
+                var ds = new float[s.Length];
+                float l = Kernels.Losses.MeanSquaredError(new ReadOnlySpan2D<float>(s, 2000, 13), new ReadOnlySpan2D<float>(rx, 0, 2000, 13, 0), new Span2D<float>(ds, 2000, 13), d);
+                return [.. ds, l];
+            }),
+            new("training step", d =>
+            {
+                var model = new ThreeLayerConvNet<float>(new FastKernels(d), new ConvNetOptions(1, 12, 12, 6, 3, 20, 4, WeightScale: null, Reg: 1e-3));
+                var x = NchwTensor<float>.Create(new Shape4(8, 1, 12, 12));
+                TestData.Floats(14, x.Span.Length).CopyTo(x.Span);
+                var rule = new Adam<float>();
+                model.Loss(x, [0, 1, 2, 3, 0, 1, 2, 3]);
+                rule.Step(model.Parameters, d);
+                return model.Parameters.SelectMany(p => p.Value).ToArray();
+            }),
         ];
     }
 
+    private static float[] ConvBoth(ConvCase k, int d)
+    {
+        float[] x = TestData.Floats(k.Seed, k.X.Length), w = TestData.Floats(k.Seed + 1, k.Filter.Length), b = TestData.Floats(k.Seed + 2, k.F);
+        float[] y = new float[k.Y.Length], dx = new float[x.Length], dw = new float[w.Length], db = new float[k.F];
+        Conv2D.Forward(new(x, k.X), new(w, k.Filter), b, k.P, new(y, k.Y), d);
+        Conv2D.Backward(new(y, k.Y), new(x, k.X), new(w, k.Filter), k.P, new(dx, k.X), new(dw, k.Filter), db, d);
+        return [.. y, .. dx, .. dw, .. db];
+    }
+
     [Fact]
-    public void Eight_threads_on_every_kernel_get_the_single_threaded_results()
+    public void Sixteen_threads_on_every_kernel_get_the_single_threaded_results()
     {
         Job[] jobs = Jobs();
         float[][] expected = jobs.Select(j => j.Run(1)).ToArray();
-        int[] degrees = [1, 2, 4, 8];
+        int[] degrees = [2, 4, 1, 64, -1];
         var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
         // Every thread runs at least one full round of all kernels (each at a different degree of parallelism),
         // then keeps going for up to 3 s: a busy CI machine still gets the full cross-product.
         var stop = DateTime.UtcNow + TimeSpan.FromSeconds(3);
         int calls = 0;
-        var threads = Enumerable.Range(0, 8).Select(t => new Thread(() =>
+        var threads = Enumerable.Range(0, 16).Select(t => new Thread(() =>
         {
-            for (int round = 0; round == 0 || (DateTime.UtcNow < stop && round < 50); round++)
+            for (int round = 0; round == 0 || (DateTime.UtcNow < stop && round < 20); round++)
                 for (int k = 0; k < jobs.Length; k++)
                 {
                     int j = (k + t) % jobs.Length;
@@ -75,18 +125,56 @@ public class ConcurrencyTests
                 }
         })).ToArray();
         foreach (Thread th in threads) th.Start();
-        foreach (Thread th in threads) th.Join();
+        foreach (Thread th in threads) Assert.True(th.Join(TimeSpan.FromMinutes(2)), "an application thread did not finish: deadlock?");
         Assert.Empty(failures);
-        Assert.True(calls >= 8 * jobs.Length, $"{calls} calls ran");
+        Assert.True(calls >= 16 * jobs.Length, $"{calls} calls ran");
     }
 
     [Fact]
-    public void Results_are_identical_for_1_2_4_and_8_threads()
+    public void Results_are_identical_for_1_2_3_4_8_and_more_threads_than_cores()
     {
         foreach (Job job in Jobs())
         {
             float[] one = job.Run(1);
-            foreach (int d in new[] { 2, 4, 8 }) FloatAssert.BitwiseEqual(one, job.Run(d), $"{job.Name} with {d} threads");
+            foreach (int d in new[] { 2, 3, 4, 8, Environment.ProcessorCount * 4, -1 }) FloatAssert.BitwiseEqual(one, job.Run(d), $"{job.Name} with {d} threads");
         }
+    }
+
+    /// <summary>A kernel called from inside a fork-join call (on a worker and on the caller) runs inline, with the same result.</summary>
+    [Fact]
+    public void A_kernel_called_from_inside_a_worker_runs_inline_with_the_same_result()
+    {
+        Job job = Jobs()[0];
+        float[] expected = job.Run(1);
+        var body = new NestedCalls(job, new float[Math.Max(2, ForkJoin.MaxThreads)][]);
+        ForkJoin.Run(ForkJoin.MaxThreads, ref body);
+        for (int i = 0; i < ForkJoin.MaxThreads; i++)
+            if (body.Results[i] is float[] got) FloatAssert.BitwiseEqual(expected, got, $"member {i}");
+        Assert.NotNull(body.Results[0]);
+    }
+
+    private readonly struct NestedCalls(Job job, float[]?[] results) : ITeamBody
+    {
+        public float[]?[] Results => results;
+        public void Invoke(in Team team) => results[team.Index] = job.Run(4);
+    }
+
+    /// <summary>An exception on a worker reaches the caller as itself, and the runtime keeps working afterwards.</summary>
+    [Fact]
+    public void An_exception_on_a_worker_is_rethrown_as_itself_and_the_pool_recovers()
+    {
+        for (int round = 0; round < 20; round++)
+        {
+            var body = new Throwing();
+            var ex = Assert.Throws<InvalidOperationException>(() => ForkJoin.Run(ForkJoin.MaxThreads, ref body));
+            Assert.StartsWith("member", ex.Message);
+        }
+        Job job = Jobs()[5];
+        FloatAssert.BitwiseEqual(job.Run(1), job.Run(2), "gemm after the failures");
+    }
+
+    private struct Throwing : ITeamBody
+    {
+        public readonly void Invoke(in Team team) => throw new InvalidOperationException($"member {team.Index} of {team.Size}");
     }
 }

@@ -18,39 +18,39 @@ public class FastBadInputTests
     public static readonly Dictionary<string, BadInputRow<float>> Rows = new()
     {
         ["gemm: inner dimension"] = BadInputRow<float>.Arg(["b", "3 rows", "4 columns"], [4], o => Kernels.Gemm.Multiply(MatrixTranspose.None, MatrixTranspose.None, 1f,
-            new ReadOnlySpan2D<float>(new float[8], 2, 4), new ReadOnlySpan2D<float>(new float[6], 3, 2), 0f, new Span2D<float>(o[0], 2, 2))),
+            new ReadOnlySpan2D<float>(new float[8], 2, 4), new ReadOnlySpan2D<float>(new float[6], 3, 2), 0f, new Span2D<float>(o[0], 2, 2), D)),
         ["gemm: c overlaps b"] = BadInputRow<float>.Arg(["c", "overlaps b"], [16], o => Kernels.Gemm.Multiply(MatrixTranspose.None, MatrixTranspose.None, 1f,
-            new ReadOnlySpan2D<float>(new float[4], 2, 2), new ReadOnlySpan2D<float>(o[0], 0, 2, 2, 0), 0f, new Span2D<float>(o[0], 3, 2, 2, 0))),
+            new ReadOnlySpan2D<float>(new float[4], 2, 2), new ReadOnlySpan2D<float>(o[0], 0, 2, 2, 0), 0f, new Span2D<float>(o[0], 3, 2, 2, 0), D)),
         ["gemm: degree of parallelism 0"] = BadInputRow<float>.Range(["maxDegreeOfParallelism", "-1 (all cores) or >= 1", "0"], [4], o => Kernels.Gemm.Multiply(MatrixTranspose.None,
             MatrixTranspose.None, 1f, new ReadOnlySpan2D<float>(new float[4], 2, 2), new ReadOnlySpan2D<float>(new float[4], 2, 2), 0f, new Span2D<float>(o[0], 2, 2), 0)),
         ["conv: channel mismatch"] = BadInputRow<float>.Arg(["w", "has 3 input channels but x has 4"], [2 * 3 * 9],
-            o => Conv2D.Forward(V(X, 2, 4, 5, 5), V(new float[3 * 3 * 9], 3, 3, 3, 3), new float[3], new Conv2DParams(1, 0), O(o[0], 2, 3, 3, 3))),
-        ["conv: stride 0"] = BadInputRow<float>.Range(["p.Stride", ">= 1", "0"], [2 * 3 * 9], o => Conv2D.Forward(V(X, 2, 4, 5, 5), V(W, 3, 4, 3, 3), new float[3], new Conv2DParams(0, 0), O(o[0], 2, 3, 3, 3))),
-        ["conv: negative pad"] = BadInputRow<float>.Range(["p.Pad", ">= 0", "-2"], [2 * 3 * 9], o => Conv2D.Forward(V(X, 2, 4, 5, 5), V(W, 3, 4, 3, 3), new float[3], new Conv2DParams(1, -2), O(o[0], 2, 3, 3, 3))),
+            o => Conv2D.Forward(V(X, 2, 4, 5, 5), V(new float[3 * 3 * 9], 3, 3, 3, 3), new float[3], new Conv2DParams(1, 0), O(o[0], 2, 3, 3, 3), D)),
+        ["conv: stride 0"] = BadInputRow<float>.Range(["p.Stride", ">= 1", "0"], [2 * 3 * 9], o => Conv2D.Forward(V(X, 2, 4, 5, 5), V(W, 3, 4, 3, 3), new float[3], new Conv2DParams(0, 0), O(o[0], 2, 3, 3, 3), D)),
+        ["conv: negative pad"] = BadInputRow<float>.Range(["p.Pad", ">= 0", "-2"], [2 * 3 * 9], o => Conv2D.Forward(V(X, 2, 4, 5, 5), V(W, 3, 4, 3, 3), new float[3], new Conv2DParams(1, -2), O(o[0], 2, 3, 3, 3), D)),
         ["conv: wrong output shape"] = BadInputRow<float>.Arg(["y", "(2, 3, 3, 2)", "(2, 3, 3, 3)"], [2 * 3 * 6],
-            o => Conv2D.Forward(V(X, 2, 4, 5, 5), V(W, 3, 4, 3, 3), new float[3], new Conv2DParams(1, 0), O(o[0], 2, 3, 3, 2))),
+            o => Conv2D.Forward(V(X, 2, 4, 5, 5), V(W, 3, 4, 3, 3), new float[3], new Conv2DParams(1, 0), O(o[0], 2, 3, 3, 2), D)),
         ["conv: y overlaps x"] = BadInputRow<float>.Arg(["y", "overlaps x"], [X.Length],
-            o => Conv2D.Forward(V(o[0], 2, 4, 5, 5), V(W, 3, 4, 3, 3), new float[3], new Conv2DParams(1, 0), new NchwSpan<float>(o[0].AsSpan(0, 54), 2, 3, 3, 3))),
+            o => Conv2D.Forward(V(o[0], 2, 4, 5, 5), V(W, 3, 4, 3, 3), new float[3], new Conv2DParams(1, 0), new NchwSpan<float>(o[0].AsSpan(0, 54), 2, 3, 3, 3), D)),
         ["conv backward: dw shape"] = BadInputRow<float>.Arg(["dw", "(3, 4, 3, 2)", "(3, 4, 3, 3)"], [X.Length, 72, 3],
-            o => Conv2D.Backward(V(new float[54], 2, 3, 3, 3), V(X, 2, 4, 5, 5), V(W, 3, 4, 3, 3), new Conv2DParams(1, 0), O(o[0], 2, 4, 5, 5), O(o[1], 3, 4, 3, 2), o[2])),
+            o => Conv2D.Backward(V(new float[54], 2, 3, 3, 3), V(X, 2, 4, 5, 5), V(W, 3, 4, 3, 3), new Conv2DParams(1, 0), O(o[0], 2, 4, 5, 5), O(o[1], 3, 4, 3, 2), o[2], D)),
         ["conv backward: degree of parallelism -3"] = BadInputRow<float>.Range(["maxDegreeOfParallelism", "-3"], [X.Length, W.Length, 3],
             o => Conv2D.Backward(V(new float[54], 2, 3, 3, 3), V(X, 2, 4, 5, 5), V(W, 3, 4, 3, 3), new Conv2DParams(1, 0), O(o[0], 2, 4, 5, 5), O(o[1], 3, 4, 3, 3), o[2], -3)),
-        ["max pool: window larger than input"] = BadInputRow<float>.Arg(["filter", "6", "padded input W size 5"], [8], o => MaxPool2D.Forward(V(X, 2, 4, 5, 5), new Pool2DParams(2, 6, 2), O(o[0], 2, 4, 1, 1))),
-        ["max pool: wrong output"] = BadInputRow<float>.Arg(["y", "(2, 4, 2, 3)", "(2, 4, 2, 2)"], [48], o => MaxPool2D.Forward(V(X, 2, 4, 5, 5), new Pool2DParams(), O(o[0], 2, 4, 2, 3))),
+        ["max pool: window larger than input"] = BadInputRow<float>.Arg(["filter", "6", "padded input W size 5"], [8], o => MaxPool2D.Forward(V(X, 2, 4, 5, 5), new Pool2DParams(2, 6, 2), O(o[0], 2, 4, 1, 1), D)),
+        ["max pool: wrong output"] = BadInputRow<float>.Arg(["y", "(2, 4, 2, 3)", "(2, 4, 2, 2)"], [48], o => MaxPool2D.Forward(V(X, 2, 4, 5, 5), new Pool2DParams(), O(o[0], 2, 4, 2, 3), D)),
         ["max pool backward: dx overlaps x"] = BadInputRow<float>.Arg(["dx", "overlaps x"], [X.Length],
-            o => MaxPool2D.Backward(V(new float[32], 2, 4, 2, 2), V(o[0], 2, 4, 5, 5), new Pool2DParams(), O(o[0], 2, 4, 5, 5))),
-        ["avg pool: stride 0"] = BadInputRow<float>.Range(["p.Stride", ">= 1", "0"], [32], o => AvgPool2D.Forward(V(X, 2, 4, 5, 5), new Pool2DParams(2, 2, 0), O(o[0], 2, 4, 2, 2))),
-        ["relu: shifted overlap"] = BadInputRow<float>.Arg(["y", "overlaps x shifted by"], [40], o => Relu.Forward(o[0].AsSpan(0, 32), o[0].AsSpan(4, 32))),
-        ["relu backward: length"] = BadInputRow<float>.Arg(["dx", "length 9", "needs 8"], [9], o => Relu.Backward(new float[8], new float[8], o[0])),
+            o => MaxPool2D.Backward(V(new float[32], 2, 4, 2, 2), V(o[0], 2, 4, 5, 5), new Pool2DParams(), O(o[0], 2, 4, 5, 5), D)),
+        ["avg pool: stride 0"] = BadInputRow<float>.Range(["p.Stride", ">= 1", "0"], [32], o => AvgPool2D.Forward(V(X, 2, 4, 5, 5), new Pool2DParams(2, 2, 0), O(o[0], 2, 4, 2, 2), D)),
+        ["relu: shifted overlap"] = BadInputRow<float>.Arg(["y", "overlaps x shifted by"], [40], o => Relu.Forward(o[0].AsSpan(0, 32), o[0].AsSpan(4, 32), D)),
+        ["relu backward: length"] = BadInputRow<float>.Arg(["dx", "length 9", "needs 8"], [9], o => Relu.Backward(new float[8], new float[8], o[0], D)),
         ["affine: bias length"] = BadInputRow<float>.Arg(["b", "length 4", "3 columns"], [6], o => Affine.Forward(new ReadOnlySpan2D<float>(new float[8], 2, 4),
-            new ReadOnlySpan2D<float>(new float[12], 4, 3), new float[4], new Span2D<float>(o[0], 2, 3))),
+            new ReadOnlySpan2D<float>(new float[12], 4, 3), new float[4], new Span2D<float>(o[0], 2, 3), D)),
         ["affine backward: dx shape"] = BadInputRow<float>.Arg(["dx", "2 x 3", "2 x 4"], [6, 12, 3], o => Affine.Backward(new ReadOnlySpan2D<float>(new float[6], 2, 3),
-            new ReadOnlySpan2D<float>(new float[8], 2, 4), new ReadOnlySpan2D<float>(new float[12], 4, 3), new Span2D<float>(o[0], 2, 3), new Span2D<float>(o[1], 4, 3), o[2])),
+            new ReadOnlySpan2D<float>(new float[8], 2, 4), new ReadOnlySpan2D<float>(new float[12], 4, 3), new Span2D<float>(o[0], 2, 3), new Span2D<float>(o[1], 4, 3), o[2], D)),
         ["softmax: label out of range"] = BadInputRow<float>.Range(["labels", "labels[0] is 7", "[0, 3)"], [6], o => Kernels.Losses.Softmax(new ReadOnlySpan2D<float>(new float[6], 2, 3), [7, 0],
-            new Span2D<float>(o[0], 2, 3))),
-        ["svm: labels length"] = BadInputRow<float>.Arg(["labels", "length 1", "2 rows"], [6], o => Kernels.Losses.Svm(new ReadOnlySpan2D<float>(new float[6], 2, 3), [0], new Span2D<float>(o[0], 2, 3))),
+            new Span2D<float>(o[0], 2, 3), D)),
+        ["svm: labels length"] = BadInputRow<float>.Arg(["labels", "length 1", "2 rows"], [6], o => Kernels.Losses.Svm(new ReadOnlySpan2D<float>(new float[6], 2, 3), [0], new Span2D<float>(o[0], 2, 3), D)),
         ["mse: dpred overlaps pred"] = BadInputRow<float>.Arg(["dpred", "overlaps pred"], [6], o => Kernels.Losses.MeanSquaredError(new ReadOnlySpan2D<float>(o[0], 2, 3),
-            new ReadOnlySpan2D<float>(new float[6], 2, 3), new Span2D<float>(o[0], 2, 3))),
+            new ReadOnlySpan2D<float>(new float[6], 2, 3), new Span2D<float>(o[0], 2, 3), D)),
         ["view: element count overflows int"] = BadInputRow<float>.Range(["n", "elements but at most 2147483647"], [], _ => new Shape4(1 << 16, 1 << 16, 1, 1)),
         ["model: NaN regularisation"] = BadInputRow<float>.Range(["Reg", "finite", "NaN"], [], _ => new ThreeLayerConvNet<float>(new FastKernels(), new ConvNetOptions(1, 8, 8, 2, 3, 4, 2)).Reg = double.NaN),
         ["model: NaN weight scale"] = BadInputRow<float>.Range(["WeightScale", "finite", "NaN"], [], _ => new ThreeLayerConvNet<float>(new FastKernels(), new ConvNetOptions(1, 8, 8, 2, 3, 4, 2, WeightScale: double.NaN))),
@@ -71,8 +71,24 @@ public class FastBadInputTests
         return new Solver<float>(new ThreeLayerConvNet<float>(new FastKernels(), new ConvNetOptions(1, 8, 8, 2, 3, 4, 2)), data, data, new Sgd<float>(), options);
     }
 
-    public static TheoryData<string> Names => new(Rows.Keys);
+    /// <summary>The degree of parallelism the rows pass to every kernel: the table runs at 1 and at 2 threads.</summary>
+    private static int D => s_degree.Value;
+    private static readonly AsyncLocal<int> s_degree = new();
+
+    public static TheoryData<string, int> Names
+    {
+        get
+        {
+            var data = new TheoryData<string, int>();
+            foreach (string name in Rows.Keys) { data.Add(name, 1); data.Add(name, 2); }
+            return data;
+        }
+    }
 
     [Theory, MemberData(nameof(Names))]
-    public void Bad_input_throws_a_named_error_and_writes_nothing(string name) => Rows[name].Check(Sentinel);
+    public void Bad_input_throws_a_named_error_and_writes_nothing(string name, int degree)
+    {
+        s_degree.Value = degree;
+        Rows[name].Check(Sentinel);
+    }
 }

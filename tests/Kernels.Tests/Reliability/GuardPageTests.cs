@@ -48,42 +48,72 @@ public class GuardPageTests
     [GuardProperty]
     public void Conv_forward_and_backward_stay_inside_their_spans(ConvCase k, Placement at)
     {
-        using GuardPage x = G(k.X.Length, at, k.Seed), w = G(k.Filter.Length, at, k.Seed + 1), b = G(k.F, at, k.Seed + 2), y = G(k.Y.Length, at, 0);
-        Conv2D.Forward(new ReadOnlyNchwSpan<float>(x.Span, k.X), new ReadOnlyNchwSpan<float>(w.Span, k.Filter), b.Span, k.P, new NchwSpan<float>(y.Span, k.Y));
-        using GuardPage dx = G(k.X.Length, at, 0), dw = G(k.Filter.Length, at, 0), db = G(k.F, at, 0);
-        Conv2D.Backward(new ReadOnlyNchwSpan<float>(y.Span, k.Y), new ReadOnlyNchwSpan<float>(x.Span, k.X), new ReadOnlyNchwSpan<float>(w.Span, k.Filter), k.P,
-            new NchwSpan<float>(dx.Span, k.X), new NchwSpan<float>(dw.Span, k.Filter), db.Span, 2);
-        Assert.True(float.IsFinite(db.Span[0]));
+        foreach (int d in new[] { 1, 2 })
+        {
+            using GuardPage x = G(k.X.Length, at, k.Seed), w = G(k.Filter.Length, at, k.Seed + 1), b = G(k.F, at, k.Seed + 2), y = G(k.Y.Length, at, 0);
+            Conv2D.Forward(new ReadOnlyNchwSpan<float>(x.Span, k.X), new ReadOnlyNchwSpan<float>(w.Span, k.Filter), b.Span, k.P, new NchwSpan<float>(y.Span, k.Y), d);
+            using GuardPage dx = G(k.X.Length, at, 0), dw = G(k.Filter.Length, at, 0), db = G(k.F, at, 0);
+            Conv2D.Backward(new ReadOnlyNchwSpan<float>(y.Span, k.Y), new ReadOnlyNchwSpan<float>(x.Span, k.X), new ReadOnlyNchwSpan<float>(w.Span, k.Filter), k.P,
+                new NchwSpan<float>(dx.Span, k.X), new NchwSpan<float>(dw.Span, k.Filter), db.Span, d);
+            Assert.True(float.IsFinite(db.Span[0]));
+        }
     }
 
     [GuardProperty]
     public void Pooling_stays_inside_its_spans(PoolCase k, Placement at)
     {
-        using GuardPage x = G(k.X.Length, at, k.Seed), y = G(k.Y.Length, at, 0), dx = G(k.X.Length, at, 0);
-        MaxPool2D.Forward(new ReadOnlyNchwSpan<float>(x.Span, k.X), k.P, new NchwSpan<float>(y.Span, k.Y));
-        MaxPool2D.Backward(new ReadOnlyNchwSpan<float>(y.Span, k.Y), new ReadOnlyNchwSpan<float>(x.Span, k.X), k.P, new NchwSpan<float>(dx.Span, k.X));
-        AvgPool2D.Forward(new ReadOnlyNchwSpan<float>(x.Span, k.X), k.P, new NchwSpan<float>(y.Span, k.Y));
-        AvgPool2D.Backward(new ReadOnlyNchwSpan<float>(y.Span, k.Y), k.X, k.P, new NchwSpan<float>(dx.Span, k.X));
-        Assert.True(float.IsFinite(dx.Span[0]));
+        foreach (int d in new[] { 1, 2 })
+        {
+            using GuardPage x = G(k.X.Length, at, k.Seed), y = G(k.Y.Length, at, 0), dx = G(k.X.Length, at, 0);
+            MaxPool2D.Forward(new ReadOnlyNchwSpan<float>(x.Span, k.X), k.P, new NchwSpan<float>(y.Span, k.Y), d);
+            MaxPool2D.Backward(new ReadOnlyNchwSpan<float>(y.Span, k.Y), new ReadOnlyNchwSpan<float>(x.Span, k.X), k.P, new NchwSpan<float>(dx.Span, k.X), d);
+            AvgPool2D.Forward(new ReadOnlyNchwSpan<float>(x.Span, k.X), k.P, new NchwSpan<float>(y.Span, k.Y), d);
+            AvgPool2D.Backward(new ReadOnlyNchwSpan<float>(y.Span, k.Y), k.X, k.P, new NchwSpan<float>(dx.Span, k.X), d);
+            Assert.True(float.IsFinite(dx.Span[0]));
+        }
     }
 
     [GuardProperty]
     public void Relu_affine_and_losses_stay_inside_their_spans(MatCase k, Placement at)
     {
         int n = k.N, d = k.D, m = k.M;
-        using GuardPage x = G(n * d, at, k.Seed), y = G(n * d, at, 0), dx = G(n * d, at, 0);
-        Relu.Forward(x.Span, y.Span);
-        Relu.Forward(y.Span, y.Span);
-        Relu.Backward(x.Span, y.Span, dx.Span);
-        using GuardPage w = G(d * m, at, k.Seed + 1), b = G(m, at, k.Seed + 2), o = G(n * m, at, 0), dw = G(d * m, at, 0), db = G(m, at, 0);
-        Affine.Forward(x.Span.AsSpan2D(n, d), w.Span.AsSpan2D(d, m), b.Span, o.Span.AsSpan2D(n, m));
-        Affine.Backward(o.Span.AsSpan2D(n, m), x.Span.AsSpan2D(n, d), w.Span.AsSpan2D(d, m), dx.Span.AsSpan2D(n, d), dw.Span.AsSpan2D(d, m), db.Span);
-        using GuardPage ds = G(n * m, at, 0), t = G(n * m, at, k.Seed + 3);
-        int[] y0 = TestData.Labels(k.Seed, n, m);
-        float l1 = Kernels.Losses.Softmax(o.Span.AsSpan2D(n, m), y0, ds.Span.AsSpan2D(n, m));
-        float l2 = Kernels.Losses.Svm(o.Span.AsSpan2D(n, m), y0, ds.Span.AsSpan2D(n, m));
-        float l3 = Kernels.Losses.MeanSquaredError(o.Span.AsSpan2D(n, m), t.Span.AsSpan2D(n, m), ds.Span.AsSpan2D(n, m));
-        Assert.True(float.IsFinite(l1) && float.IsFinite(l2) && float.IsFinite(l3));
+        foreach (int t in new[] { 1, 2 })
+        {
+            using GuardPage x = G(n * d, at, k.Seed), y = G(n * d, at, 0), dx = G(n * d, at, 0);
+            Relu.Forward(x.Span, y.Span, t);
+            Relu.Forward(y.Span, y.Span, t);
+            Relu.Backward(x.Span, y.Span, dx.Span, t);
+            using GuardPage w = G(d * m, at, k.Seed + 1), b = G(m, at, k.Seed + 2), o = G(n * m, at, 0), dw = G(d * m, at, 0), db = G(m, at, 0);
+            Affine.Forward(x.Span.AsSpan2D(n, d), w.Span.AsSpan2D(d, m), b.Span, o.Span.AsSpan2D(n, m), t);
+            Affine.Backward(o.Span.AsSpan2D(n, m), x.Span.AsSpan2D(n, d), w.Span.AsSpan2D(d, m), dx.Span.AsSpan2D(n, d), dw.Span.AsSpan2D(d, m), db.Span, t);
+            using GuardPage ds = G(n * m, at, 0), tg = G(n * m, at, k.Seed + 3);
+            int[] y0 = TestData.Labels(k.Seed, n, m);
+            float l1 = Kernels.Losses.Softmax(o.Span.AsSpan2D(n, m), y0, ds.Span.AsSpan2D(n, m), t);
+            float l2 = Kernels.Losses.Svm(o.Span.AsSpan2D(n, m), y0, ds.Span.AsSpan2D(n, m), t);
+            float l3 = Kernels.Losses.MeanSquaredError(o.Span.AsSpan2D(n, m), tg.Span.AsSpan2D(n, m), ds.Span.AsSpan2D(n, m), t);
+            Assert.True(float.IsFinite(l1) && float.IsFinite(l2) && float.IsFinite(l3));
+        }
+    }
+
+    [Theory]
+    [InlineData(Placement.AtEnd)]
+    [InlineData(Placement.AtStart)]
+    public void Large_elementwise_and_pool_calls_split_between_threads_stay_inside_their_spans(Placement at)
+    {
+        // Long enough for the work to be split (64K elements per thread, 32K per pool thread), with lengths off
+        // the 64-float blocks so the last thread's range ends mid-block.
+        const int n = (1 << 18) + 37;
+        using GuardPage x = G(n, at, 1), y = G(n, at, 0), dx = G(n, at, 0);
+        Relu.Forward(x.Span, y.Span, 4);
+        Relu.Forward(y.Span, y.Span, 4);
+        Relu.Backward(x.Span, y.Span, dx.Span, 4);
+        Relu.Backward(x.Span, dx.Span, dx.Span, 4);
+        var ps = new Shape4(3, 5, 67, 131);
+        var ys = new Shape4(3, 5, 33, 65);
+        using GuardPage px = G(ps.Length, at, 2), py = G(ys.Length, at, 0), pdx = G(ps.Length, at, 0);
+        MaxPool2D.Forward(new ReadOnlyNchwSpan<float>(px.Span, ps), new Pool2DParams(), new NchwSpan<float>(py.Span, ys), 4);
+        MaxPool2D.Backward(new ReadOnlyNchwSpan<float>(py.Span, ys), new ReadOnlyNchwSpan<float>(px.Span, ps), new Pool2DParams(), new NchwSpan<float>(pdx.Span, ps), 4);
+        Assert.True(float.IsFinite(dx.Span[n - 1]) && float.IsFinite(pdx.Span[0]));
     }
 }
 
