@@ -140,7 +140,7 @@ internal static unsafe class GemmCore
                     {
                         float t = edge[r * nr + q];
                         float* cij = cTile + r * ldc + q;
-                        *cij = betaNow == 0f ? alpha * t : MathF.FusedMultiplyAdd(alpha, t, betaNow * *cij);
+                        *cij = betaNow == 0f ? alpha * t : ScalarOps.MultiplyAdd(alpha, t, betaNow * *cij);
                     }
                 }
             }

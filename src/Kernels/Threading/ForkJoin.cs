@@ -150,6 +150,20 @@ internal static unsafe class ForkJoin
         own?.Throw();
     }
 
+    /// <summary>
+    /// Bytes the workers have allocated on the managed heap so far (each records its own count after every share):
+    /// lets tests check that calls allocate nothing on any thread, without the noise of the runtime's own threads.
+    /// </summary>
+    internal static long AllocatedBytesOnWorkers
+    {
+        get
+        {
+            long sum = 0;
+            foreach (Worker w in s_workers ?? []) sum += w.AllocatedBytes;
+            return sum;
+        }
+    }
+
     private static Worker[] Start()
     {
         lock (s_startLock)
@@ -213,6 +227,9 @@ internal static unsafe class ForkJoin
         private int _index;
         private CallState* _call;
         private ExceptionDispatchInfo? _exception;
+        private long _allocatedBytes;
+
+        public long AllocatedBytes => Volatile.Read(ref _allocatedBytes);
 
         public Worker(int number)
         {
@@ -261,6 +278,7 @@ internal static unsafe class ForkJoin
                     _exception = ExceptionDispatchInfo.Capture(e);
                     Volatile.Write(ref call->Broken, 1);
                 }
+                Volatile.Write(ref _allocatedBytes, GC.GetAllocatedBytesForCurrentThread());
                 Interlocked.Decrement(ref call->Remaining); // the caller may return (and its stack go) after this
             }
         }
