@@ -37,6 +37,7 @@ var csv = new CsvExporter(CsvSeparator.Comma, new SummaryStyle(CultureInfo.Invar
 IConfig config = DefaultConfig.Instance
     .AddDiagnoser(MemoryDiagnoser.Default)
     .AddColumn(StatisticColumn.Median)   // BenchmarkDotNet shows it only for skewed samples otherwise; the report quotes medians
+    .AddColumn(StatisticColumn.Min)      // the jitter column: median / best
     .AddExporter(MarkdownExporter.GitHub, csv, JsonExporter.Full)
     .WithOptions(ConfigOptions.JoinSummary);
 RunJobs.Quick = quick;

@@ -5,13 +5,16 @@ namespace Kernels.Benchmarks.Elementwise;
 /// <summary>
 /// ReLU on 16M floats (64 MiB) against span copies of the same bytes: forward reads 64 MiB and writes 64 MiB like
 /// <see cref="Copy"/>; backward reads 128 MiB (x, dout) and writes 64 MiB, the traffic of <see cref="CopySameBytesAsBackward"/>
-/// (24M floats).
+/// (24M floats). On 1 and 2 threads; the copies split between the threads too (the 2-thread bandwidth).
 /// </summary>
 [BenchmarkCategory("Relu")]
 public class ReluBenchmarks
 {
     private const int Length = 16 << 20;
     private float[] _x = [], _y = [], _dout = [], _big = [], _bigOut = [];
+
+    [Params(1, 2)]
+    public int Threads { get; set; } = 1;
 
     [GlobalSetup]
     public void Setup()
@@ -24,19 +27,19 @@ public class ReluBenchmarks
     }
 
     [Benchmark(Baseline = true)]
-    public void Copy() => _x.AsSpan().CopyTo(_y);
+    public void Copy() => Copies.Run(_x, _y, Threads);
 
     [Benchmark]
-    public void CopySameBytesAsBackward() => _big.AsSpan().CopyTo(_bigOut);
+    public void CopySameBytesAsBackward() => Copies.Run(_big, _bigOut, Threads);
 
     [Benchmark]
-    public void Forward() => Relu.Forward(_x, _y);
+    public void Forward() => Relu.Forward(_x, _y, Threads);
 
     [Benchmark]
-    public void ForwardInPlace() => Relu.Forward(_y, _y);
+    public void ForwardInPlace() => Relu.Forward(_y, _y, Threads);
 
     [Benchmark]
-    public void Backward() => Relu.Backward(_dout, _x, _y);
+    public void Backward() => Relu.Backward(_dout, _x, _y, Threads);
 
     [Benchmark]
     public void TensorPrimitivesMax() => System.Numerics.Tensors.TensorPrimitives.Max(_x, 0f, _y);

@@ -3,7 +3,7 @@ using Kernels.Nn;
 
 namespace Kernels.Benchmarks.Nn;
 
-/// <summary>One ThreeLayerConvNet training step (forward, backward, Adam) on a batch of 50.</summary>
+/// <summary>One ThreeLayerConvNet training step (forward, backward, Adam) on a batch of 50, on 1 and 2 threads (the reference on 1).</summary>
 [BenchmarkCategory("Train")]
 public class TrainingStepBenchmarks
 {
@@ -15,13 +15,16 @@ public class TrainingStepBenchmarks
     [Params("3x32x32", "1x28x28")]
     public string Input { get; set; } = "3x32x32";
 
+    [Params(1, 2)]
+    public int Threads { get; set; } = 1;
+
     [GlobalSetup]
     public void Setup()
     {
         int[] d = Input.Split('x').Select(int.Parse).ToArray();
         // cs231n's default network: 32 filters of 7x7, 100 hidden units.
         var options = new ConvNetOptions(d[0], d[1], d[2], Filters: 32, FilterSize: 7, Hidden: 100, Classes: 10, WeightScale: 1e-3);
-        _fast = new ThreeLayerConvNet<float>(new FastKernels(), options);
+        _fast = new ThreeLayerConvNet<float>(new FastKernels(Threads), options);
         _reference = new ThreeLayerConvNet<float>(ReferenceKernels<float>.Instance, options);
         _fastRule = new Adam<float>();
         _referenceRule = new Adam<float>();
@@ -33,13 +36,14 @@ public class TrainingStepBenchmarks
     public float Ours()
     {
         float loss = _fast.Loss(_x, _labels);
-        _fastRule.Step(_fast.Parameters);
+        _fastRule.Step(_fast.Parameters, Threads);
         return loss;
     }
 
     [Benchmark]
     public float Reference()
     {
+        if (Threads > 1) return 0; // the oracles are single-threaded: measured once
         float loss = _reference.Loss(_x, _labels);
         _referenceRule.Step(_reference.Parameters);
         return loss;

@@ -51,7 +51,7 @@ public class ConvVsOnnxBenchmarks : ConvWorkload
     public void OnnxRuntimeExtended() => _extended.Run();
 }
 
-/// <summary>Pooling, ReLU and GEMM: ours vs ONNX Runtime one-node models, single-threaded.</summary>
+/// <summary>Pooling, ReLU and GEMM: ours vs ONNX Runtime one-node models, on 1 and 2 threads (IntraOpNumThreads).</summary>
 [BenchmarkCategory("Peers")]
 public class ElementaryVsOnnxBenchmarks
 {
@@ -61,6 +61,9 @@ public class ElementaryVsOnnxBenchmarks
     private Shape4 _poolY;
     private const int ReluLength = 16 << 20, GemmSize = 1024;
 
+    [Params(1, 2)]
+    public int Threads { get; set; } = 1;
+
     [GlobalSetup]
     public void Setup()
     {
@@ -69,23 +72,23 @@ public class ElementaryVsOnnxBenchmarks
         (_x, _y, _yOrt) = (Shapes.Random(_poolX.Length, 1), new float[_poolY.Length], new float[_poolY.Length]);
         (string, float[], long[])[] poolIn = [("x", _x, OnnxRunner.Dims(_poolX))];
         Attr[] window = [new("kernel_shape", Ints: [2, 2]), new("strides", Ints: [2, 2])];
-        _maxPool = new OnnxRunner(Build("MaxPool", [("x", OnnxRunner.Dims(_poolX))], ("y", OnnxRunner.Dims(_poolY)), window), 1,
+        _maxPool = new OnnxRunner(Build("MaxPool", [("x", OnnxRunner.Dims(_poolX))], ("y", OnnxRunner.Dims(_poolY)), window), Threads,
             GraphOptimizationLevel.ORT_ENABLE_ALL, poolIn, ("y", _yOrt, OnnxRunner.Dims(_poolY)));
         _maxPool.Run();
         MaxPool();
         OnnxRunner.AssertAgrees("max pool", _y, _yOrt, 0);
-        _avgPool = new OnnxRunner(Build("AveragePool", [("x", OnnxRunner.Dims(_poolX))], ("y", OnnxRunner.Dims(_poolY)), window), 1,
+        _avgPool = new OnnxRunner(Build("AveragePool", [("x", OnnxRunner.Dims(_poolX))], ("y", OnnxRunner.Dims(_poolY)), window), Threads,
             GraphOptimizationLevel.ORT_ENABLE_ALL, poolIn, ("y", _yOrt, OnnxRunner.Dims(_poolY)));
         _avgPool.Run();
         AvgPool();
         OnnxRunner.AssertAgrees("average pool", _y, _yOrt, 1e-6);
 
         (_relu, _reluOrt) = (Shapes.Random(ReluLength, 2), new float[ReluLength]);
-        _reluRunner = new OnnxRunner(Build("Relu", [("x", [ReluLength])], ("y", [ReluLength])), 1, GraphOptimizationLevel.ORT_ENABLE_ALL,
+        _reluRunner = new OnnxRunner(Build("Relu", [("x", [ReluLength])], ("y", [ReluLength])), Threads, GraphOptimizationLevel.ORT_ENABLE_ALL,
             [("x", _relu, [ReluLength])], ("y", _reluOrt, [ReluLength]));
 
         (_a, _bm, _c, _cOrt) = (Shapes.Random(GemmSize * GemmSize, 3), Shapes.Random(GemmSize * GemmSize, 4), new float[GemmSize * GemmSize], new float[GemmSize * GemmSize]);
-        _gemm = new OnnxRunner(Build("MatMul", [("a", [GemmSize, GemmSize]), ("b", [GemmSize, GemmSize])], ("c", [GemmSize, GemmSize])), 1,
+        _gemm = new OnnxRunner(Build("MatMul", [("a", [GemmSize, GemmSize]), ("b", [GemmSize, GemmSize])], ("c", [GemmSize, GemmSize])), Threads,
             GraphOptimizationLevel.ORT_ENABLE_ALL, [("a", _a, [GemmSize, GemmSize]), ("b", _bm, [GemmSize, GemmSize])], ("c", _cOrt, [GemmSize, GemmSize]));
         _gemm.Run();
         Gemm1024();
@@ -102,26 +105,26 @@ public class ElementaryVsOnnxBenchmarks
     }
 
     [Benchmark]
-    public void MaxPool() => MaxPool2D.Forward(new ReadOnlyNchwSpan<float>(_x, _poolX), new Pool2DParams(2, 2, 2), new NchwSpan<float>(_y, _poolY));
+    public void MaxPool() => MaxPool2D.Forward(new ReadOnlyNchwSpan<float>(_x, _poolX), new Pool2DParams(2, 2, 2), new NchwSpan<float>(_y, _poolY), Threads);
 
     [Benchmark]
     public void MaxPoolOnnxRuntime() => _maxPool.Run();
 
     [Benchmark]
-    public void AvgPool() => AvgPool2D.Forward(new ReadOnlyNchwSpan<float>(_x, _poolX), new Pool2DParams(2, 2, 2), new NchwSpan<float>(_y, _poolY));
+    public void AvgPool() => AvgPool2D.Forward(new ReadOnlyNchwSpan<float>(_x, _poolX), new Pool2DParams(2, 2, 2), new NchwSpan<float>(_y, _poolY), Threads);
 
     [Benchmark]
     public void AvgPoolOnnxRuntime() => _avgPool.Run();
 
     [Benchmark]
-    public void Relu16M() => Relu.Forward(_relu, _reluOrt);
+    public void Relu16M() => Relu.Forward(_relu, _reluOrt, Threads);
 
     [Benchmark]
     public void Relu16MOnnxRuntime() => _reluRunner.Run();
 
     [Benchmark]
     public void Gemm1024() => global::Kernels.Gemm.Multiply(MatrixTranspose.None, MatrixTranspose.None, 1f, new ReadOnlySpan2D<float>(_a, GemmSize, GemmSize),
-        new ReadOnlySpan2D<float>(_bm, GemmSize, GemmSize), 0f, new Span2D<float>(_c, GemmSize, GemmSize));
+        new ReadOnlySpan2D<float>(_bm, GemmSize, GemmSize), 0f, new Span2D<float>(_c, GemmSize, GemmSize), Threads);
 
     [Benchmark]
     public void Gemm1024OnnxRuntime() => _gemm.Run();

@@ -122,10 +122,13 @@ public class ElementaryVsTorchBenchmarks
     [Params(1024, 2048)]
     public int GemmSize { get; set; }
 
+    [Params(1, 2)]
+    public int Threads { get; set; } = 1;
+
     [GlobalSetup]
     public void Setup()
     {
-        Torch.EnsureLoaded(1);
+        Torch.EnsureLoaded(Threads);
         (_x, _y) = (Shapes.Random(_poolX.Length, 1), new float[_poolX.Length / 4]);
         _tx = Torch.From(_x, OnnxRunner.Dims(_poolX));
         _relu = Shapes.Random(ReluLength, 2);
@@ -140,7 +143,7 @@ public class ElementaryVsTorchBenchmarks
 
     [Benchmark]
     public void Gemm() => global::Kernels.Gemm.Multiply(MatrixTranspose.None, MatrixTranspose.None, 1f, new ReadOnlySpan2D<float>(_a, GemmSize, GemmSize),
-        new ReadOnlySpan2D<float>(_bm, GemmSize, GemmSize), 0f, new Span2D<float>(_c, GemmSize, GemmSize));
+        new ReadOnlySpan2D<float>(_bm, GemmSize, GemmSize), 0f, new Span2D<float>(_c, GemmSize, GemmSize), Threads);
 
     [Benchmark]
     public void GemmLibTorch()
@@ -149,7 +152,7 @@ public class ElementaryVsTorchBenchmarks
     }
 
     [Benchmark]
-    public void MaxPool() => MaxPool2D.Forward(new ReadOnlyNchwSpan<float>(_x, _poolX), new Pool2DParams(2, 2, 2), new NchwSpan<float>(_y, 50, 32, 16, 16));
+    public void MaxPool() => MaxPool2D.Forward(new ReadOnlyNchwSpan<float>(_x, _poolX), new Pool2DParams(2, 2, 2), new NchwSpan<float>(_y, 50, 32, 16, 16), Threads);
 
     [Benchmark]
     public void MaxPoolLibTorch()
@@ -158,14 +161,14 @@ public class ElementaryVsTorchBenchmarks
     }
 
     [Benchmark]
-    public void ReluInPlace() => Relu.Forward(_relu, _relu);
+    public void ReluInPlace() => Relu.Forward(_relu, _relu, Threads);
 
     [Benchmark]
     public void ReluInPlaceLibTorch() => _trelu.relu_();
 }
 /// <summary>
 /// One training step of the same ThreeLayerConvNet (32 filters 7x7 pad 3, 2x2 max pool, 100 hidden, 10 classes;
-/// softmax cross-entropy; Adam) in libtorch: forward, backward and the optimizer step, batch 50, one thread.
+/// softmax cross-entropy; Adam) in libtorch: forward, backward and the optimizer step, batch 50, 1 and 2 threads.
 /// </summary>
 [BenchmarkCategory("Train", "Peers", "Torch")]
 [TunedMalloc]
@@ -178,10 +181,13 @@ public class TrainingStepVsTorchBenchmarks
     [Params("3x32x32", "1x28x28")]
     public string Input { get; set; } = "3x32x32";
 
+    [Params(1, 2)]
+    public int Threads { get; set; } = 1;
+
     [GlobalSetup]
     public void Setup()
     {
-        Torch.EnsureLoaded(1);
+        Torch.EnsureLoaded(Threads);
         int[] d = Input.Split('x').Select(int.Parse).ToArray();
         _model = nn.Sequential(
             nn.Conv2d(d[0], 32, 7, padding: 3), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Flatten(),

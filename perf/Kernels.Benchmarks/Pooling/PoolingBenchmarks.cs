@@ -2,7 +2,7 @@ using BenchmarkDotNet.Attributes;
 
 namespace Kernels.Benchmarks.Pooling;
 
-/// <summary>Max and average pooling, forward and backward.</summary>
+/// <summary>Max and average pooling, forward and backward, on 1 and 2 threads.</summary>
 [BenchmarkCategory("Pool")]
 public class PoolingBenchmarks
 {
@@ -15,6 +15,9 @@ public class PoolingBenchmarks
 
     [Params("2x2s2", "3x3s2")]
     public string Window { get; set; } = "2x2s2";
+
+    [Params(1, 2)]
+    public int Threads { get; set; } = 1;
 
     [GlobalSetup]
     public void Setup()
@@ -29,18 +32,18 @@ public class PoolingBenchmarks
     }
 
     [Benchmark]
-    public void MaxForward() => MaxPool2D.Forward(new ReadOnlyNchwSpan<float>(_x, _xs), _p, new NchwSpan<float>(_y, _ys));
+    public void MaxForward() => MaxPool2D.Forward(new ReadOnlyNchwSpan<float>(_x, _xs), _p, new NchwSpan<float>(_y, _ys), Threads);
 
     [Benchmark]
-    public void MaxBackward() => MaxPool2D.Backward(new ReadOnlyNchwSpan<float>(_y, _ys), new ReadOnlyNchwSpan<float>(_x, _xs), _p, new NchwSpan<float>(_dx, _xs));
+    public void MaxBackward() => MaxPool2D.Backward(new ReadOnlyNchwSpan<float>(_y, _ys), new ReadOnlyNchwSpan<float>(_x, _xs), _p, new NchwSpan<float>(_dx, _xs), Threads);
 
     [Benchmark]
-    public void AvgForward() => AvgPool2D.Forward(new ReadOnlyNchwSpan<float>(_x, _xs), _p, new NchwSpan<float>(_y, _ys));
+    public void AvgForward() => AvgPool2D.Forward(new ReadOnlyNchwSpan<float>(_x, _xs), _p, new NchwSpan<float>(_y, _ys), Threads);
 
     [Benchmark]
-    public void AvgBackward() => AvgPool2D.Backward(new ReadOnlyNchwSpan<float>(_y, _ys), _xs, _p, new NchwSpan<float>(_dx, _xs));
+    public void AvgBackward() => AvgPool2D.Backward(new ReadOnlyNchwSpan<float>(_y, _ys), _xs, _p, new NchwSpan<float>(_dx, _xs), Threads);
 
-    /// <summary>Bandwidth reference: copying the input's bytes once.</summary>
+    /// <summary>Bandwidth reference: copying the input's bytes once, split between the threads.</summary>
     [Benchmark]
-    public void CopyInput() => _x.AsSpan().CopyTo(_dx);
+    public void CopyInput() => Copies.Run(_x, _dx, Threads);
 }

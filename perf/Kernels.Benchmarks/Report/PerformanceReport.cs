@@ -16,6 +16,7 @@ public static class PerformanceReport
     {
         public string this[string column] => Cells.TryGetValue(column, out string? v) ? v.Trim('"') : "";
         public double Median => Number("Median [ms]");
+        public double Min => Number("Min [ms]");
         /// <summary>A libtorch-class row measured with the tuned allocator (see RunJobs.TunedMalloc).</summary>
         public bool Tuned => this["Job"] == RunJobs.TunedMallocId;
         public double Allocated => Number("Allocated [KB]");
@@ -78,6 +79,8 @@ public static class PerformanceReport
         md.AppendLine($"| Vector512 | {F(p512)} | {F(p512x2)} |");
         md.AppendLine($"| Vector256 | {F(p256)} | {F(Peak("Vector256Fma", 2, 8))} |").AppendLine();
 
+        WriteThreads(md, (t, m, w) => One(t, m, w), (t, m, w) => Torch(t, m, w));
+
         md.AppendLine("## SGEMM (C = A B, square)").AppendLine();
         md.AppendLine("| size | threads | median ms | GFLOP/s | % of Vector512 peak | allocated KB |").AppendLine("| --- | --- | --- | --- | --- | --- |");
         foreach (Row r in Of("GemmBenchmarks", "Ours").OrderBy(r => int.Parse(r["Size"])).ThenBy(r => r["Threads"]))
@@ -88,7 +91,7 @@ public static class PerformanceReport
         }
         if (One("GemmBenchmarks", "Reference", ("Size", "256"), ("Threads", "1")) is { } gr && One("GemmBenchmarks", "Ours", ("Size", "256"), ("Threads", "1")) is { } gk)
             md.AppendLine().AppendLine($"At 256^3 on one thread the oracle's triple loop takes {F(gr.Median)} ms: Kernels / reference = {R(gk.Median / gr.Median)}.");
-        if (One("ElementaryVsOnnxBenchmarks", "Gemm1024") is { } g1 && One("ElementaryVsOnnxBenchmarks", "Gemm1024OnnxRuntime") is { } g2)
+        if (One("ElementaryVsOnnxBenchmarks", "Gemm1024", ("Threads", "1")) is { } g1 && One("ElementaryVsOnnxBenchmarks", "Gemm1024OnnxRuntime", ("Threads", "1")) is { } g2)
         {
             md.AppendLine($"1024^3 on one thread, side by side: Kernels {F(g1.Median)} ms, ONNX Runtime MatMul {F(g2.Median)} ms, ratio {R(g1.Median / g2.Median)}.");
             ratios.Add(("GEMM 1024 / ORT MatMul", g1.Median / g2.Median));
@@ -131,14 +134,14 @@ public static class PerformanceReport
                 }
             foreach (string size in new[] { "1024", "2048" })
             {
-                var v = VsTorch("ElementaryVsTorchBenchmarks", "Gemm", "GemmLibTorch", ("GemmSize", size));
+                var v = VsTorch("ElementaryVsTorchBenchmarks", "Gemm", "GemmLibTorch", ("GemmSize", size), ("Threads", "1"));
                 if (double.IsNaN(v.Ratio)) continue;
                 md.AppendLine($"| SGEMM {size}^3 | 1 | {F(v.OursStock)} | {F(v.TorchStock)} | {F(v.OursTuned)} | {F(v.TorchTuned)} | {R(v.Ratio)} | - |");
                 ratios.Add(($"GEMM {size} / libtorch", v.Ratio));
             }
             foreach ((string name, string ours, string theirs) in new[] { ("max pool 2x2/2 (50,32,32,32)", "MaxPool", "MaxPoolLibTorch"), ("ReLU in place, 16M", "ReluInPlace", "ReluInPlaceLibTorch") })
             {
-                var v = VsTorch("ElementaryVsTorchBenchmarks", ours, theirs, ("GemmSize", "1024"));
+                var v = VsTorch("ElementaryVsTorchBenchmarks", ours, theirs, ("GemmSize", "1024"), ("Threads", "1"));
                 if (double.IsNaN(v.Ratio)) continue;
                 md.AppendLine($"| {name} | 1 | {F(v.OursStock)} | {F(v.TorchStock)} | {F(v.OursTuned)} | {F(v.TorchTuned)} | {R(v.Ratio)} | - |");
                 ratios.Add(($"{ChartLabel(name)} / libtorch", v.Ratio));
@@ -157,12 +160,12 @@ public static class PerformanceReport
         md.AppendLine();
 
         md.AppendLine("## Pooling (vs a copy of the input's bytes, and vs ONNX Runtime)").AppendLine();
-        md.AppendLine("| input | window | max fwd ms | max bwd ms | avg fwd ms | avg bwd ms | copy ms | max fwd / copy | max bwd / copy |").AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        md.AppendLine("| input | window | threads | max fwd ms | max bwd ms | avg fwd ms | avg bwd ms | copy ms | max fwd / copy | max bwd / copy |").AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (Row copy in Of("PoolingBenchmarks", "CopyInput"))
         {
-            (string i, string w) = (copy["Input"], copy["Window"]);
-            double? M(string m) => One("PoolingBenchmarks", m, ("Input", i), ("Window", w))?.Median;
-            md.AppendLine($"| {i} | {w} | {F(M("MaxForward"))} | {F(M("MaxBackward"))} | {F(M("AvgForward"))} | {F(M("AvgBackward"))} | {F(copy.Median)} | " +
+            (string i, string w, string th) = (copy["Input"], copy["Window"], copy["Threads"]);
+            double? M(string m) => One("PoolingBenchmarks", m, ("Input", i), ("Window", w), ("Threads", th))?.Median;
+            md.AppendLine($"| {i} | {w} | {th} | {F(M("MaxForward"))} | {F(M("MaxBackward"))} | {F(M("AvgForward"))} | {F(M("AvgBackward"))} | {F(copy.Median)} | " +
                           $"{R(M("MaxForward") / copy.Median)} | {R(M("MaxBackward") / copy.Median)} |");
         }
         md.AppendLine();
@@ -170,28 +173,29 @@ public static class PerformanceReport
         foreach ((string name, string ours, string theirs) in new[] { ("max pool 2x2/2 (50,32,32,32)", "MaxPool", "MaxPoolOnnxRuntime"),
                      ("avg pool 2x2/2 (50,32,32,32)", "AvgPool", "AvgPoolOnnxRuntime"), ("ReLU 16M floats", "Relu16M", "Relu16MOnnxRuntime") })
         {
-            Row? o = One("ElementaryVsOnnxBenchmarks", ours), t = One("ElementaryVsOnnxBenchmarks", theirs);
+            Row? o = One("ElementaryVsOnnxBenchmarks", ours, ("Threads", "1")), t = One("ElementaryVsOnnxBenchmarks", theirs, ("Threads", "1"));
             md.AppendLine($"| {name} | {F(o?.Median)} | {F(t?.Median)} | {R(o?.Median / t?.Median)} |");
             if (o is not null && t is not null) ratios.Add(($"{ChartLabel(name)} / ORT", o.Median / t.Median));
         }
         md.AppendLine();
 
         md.AppendLine("## ReLU on 16M floats (64 MiB)").AppendLine();
-        md.AppendLine("| method | median ms | / copy |").AppendLine("| --- | --- | --- |");
-        double? copyRelu = One("ReluBenchmarks", "Copy")?.Median;
-        foreach (Row r in rows.Where(r => r["Type"] == "ReluBenchmarks"))
-            md.AppendLine($"| {r["Method"]} | {F(r.Median)} | {R(r.Median / copyRelu)} |");
+        md.AppendLine("| method | threads | median ms | / copy on as many threads |").AppendLine("| --- | --- | --- | --- |");
+        foreach (Row r in rows.Where(r => r["Type"] == "ReluBenchmarks").OrderBy(r => r["Threads"]))
+            md.AppendLine($"| {r["Method"]} | {r["Threads"]} | {F(r.Median)} | {R(r.Median / One("ReluBenchmarks", "Copy", ("Threads", r["Threads"]))?.Median)} |");
         md.AppendLine();
 
         md.AppendLine("## Affine, softmax loss, training step").AppendLine();
         md.AppendLine("| benchmark | median ms | allocated KB |").AppendLine("| --- | --- | --- |");
-        foreach (Row r in rows.Where(r => r["Type"] is "DenseBenchmarks" or "TrainingStepBenchmarks"))
-            md.AppendLine($"| {r["Type"].Replace("Benchmarks", "")}.{r["Method"]}{(r["Input"] is "" or "?" ? "" : " " + r["Input"])} | {F(r.Median)} | {F(r.Allocated)} |");
+        foreach (Row r in rows.Where(r => r["Type"] is "DenseBenchmarks" or "TrainingStepBenchmarks" && !(r["Method"] == "Reference" && r["Threads"] == "2")))
+            md.AppendLine($"| {r["Type"].Replace("Benchmarks", "")}.{r["Method"]}{(r["Input"] is "" or "?" ? "" : " " + r["Input"])}" +
+                          $"{(r["Threads"] is "" or "?" ? "" : $", {r["Threads"]} thread(s)")} | {F(r.Median)} | {F(r.Allocated)} |");
         foreach (string input in new[] { "3x32x32", "1x28x28" })
-            if (One("TrainingStepBenchmarks", "Ours", ("Input", input)) is { } tk && One("TrainingStepBenchmarks", "Reference", ("Input", input)) is { } tr)
+            if (One("TrainingStepBenchmarks", "Ours", ("Input", input), ("Threads", "1")) is { } tk
+                && One("TrainingStepBenchmarks", "Reference", ("Input", input), ("Threads", "1")) is { } tr)
             {
                 md.AppendLine().Append($"Training step on {input} (batch 50): Kernels / reference kernels = {R(tk.Median / tr.Median)} ({F(tr.Median / tk.Median)}x faster).");
-                if (Torch("TrainingStepVsTorchBenchmarks", "LibTorch", ("Input", input)) is { Best: > 0 } tt)
+                if (Torch("TrainingStepVsTorchBenchmarks", "LibTorch", ("Input", input), ("Threads", "1")) is { Best: > 0 } tt)
                 {
                     md.Append($" Against libtorch's step (same network, Adam): {F(tt.Stock)} ms stock, {F(tt.Tuned)} ms tuned; Kernels / faster libtorch = {R(tk.Median / tt.Best)}.");
                     ratios.Add(($"training step {input} / libtorch", tk.Median / tt.Best));
@@ -212,6 +216,78 @@ public static class PerformanceReport
             if (at >= 0) md.AppendLine().Append(old[at..]);
         }
         File.WriteAllText(outputPath, md.ToString());
+    }
+
+    /// <summary>
+    /// The issue "Threads that scale": each kernel's 2-thread median against its 1-thread median from the same run,
+    /// the 2-thread jitter (median / best), and the peers' 2-thread medians from the same run.
+    /// </summary>
+    private static void WriteThreads(StringBuilder md, Func<string, string, (string, string)[], Row?> one,
+        Func<string, string, (string, string)[], (double Stock, double Tuned, double Best)> torch)
+    {
+        md.AppendLine("## Threads: 2 against 1").AppendLine();
+        md.AppendLine("Each row: our median on 1 and on 2 threads, the speed-up, the 2-thread jitter (median / best run), the peers' 2-thread medians");
+        md.AppendLine("from the same run (libtorch: the faster of its stock and tuned-allocator jobs) and ours / the fastest peer at 2 threads.").AppendLine();
+        md.AppendLine("| work | 1 thread ms | 2 threads ms | speed-up | 2T median / best | ORT 2T ms | libtorch 2T ms | ours / fastest peer (2T) | KB per call (2T) |");
+        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        void Line(string name, Row? t1, Row? t2, double ort = double.NaN, double lib = double.NaN)
+        {
+            if (t1 is null || t2 is null) return;
+            double peer = Math.Min(double.IsNaN(ort) ? double.PositiveInfinity : ort, double.IsNaN(lib) ? double.PositiveInfinity : lib);
+            md.AppendLine($"| {name} | {F(t1.Median)} | {F(t2.Median)} | {R(t1.Median / t2.Median)} | {R(t2.Median / t2.Min)} | {F(ort)} | {F(lib)} | " +
+                          $"{R(double.IsInfinity(peer) ? double.NaN : t2.Median / peer)} | {F(t2.Allocated)} |");
+        }
+        (string, string)[] W(params (string, string)[] w) => w;
+        foreach (ConvShape s in Shapes.Conv)
+        {
+            double ort = Math.Min(one("ConvVsOnnxBenchmarks", "OnnxRuntimeAll", W(("Shape", s.Id), ("Threads", "2")))?.Median ?? double.NaN,
+                one("ConvVsOnnxBenchmarks", "OnnxRuntimeExtended", W(("Shape", s.Id), ("Threads", "2")))?.Median ?? double.NaN);
+            Line($"conv {s.Name} forward", one("Conv2DBenchmarks", "Forward", W(("Shape", s.Id), ("Threads", "1"))),
+                one("Conv2DBenchmarks", "Forward", W(("Shape", s.Id), ("Threads", "2"))), ort, torch("ConvVsTorchBenchmarks", "LibTorch", W(("Shape", s.Id), ("Threads", "2"))).Best);
+        }
+        foreach (ConvShape s in Shapes.Conv)
+            Line($"conv {s.Name} backward", one("Conv2DBenchmarks", "Backward", W(("Shape", s.Id), ("Threads", "1"))),
+                one("Conv2DBenchmarks", "Backward", W(("Shape", s.Id), ("Threads", "2"))));
+        foreach (string size in new[] { "512", "1024", "2048" })
+            Line($"SGEMM {size}^3", one("GemmBenchmarks", "Ours", W(("Size", size), ("Threads", "1"))), one("GemmBenchmarks", "Ours", W(("Size", size), ("Threads", "2"))),
+                size == "1024" ? one("ElementaryVsOnnxBenchmarks", "Gemm1024OnnxRuntime", W(("Threads", "2")))?.Median ?? double.NaN : double.NaN,
+                size is "1024" or "2048" ? torch("ElementaryVsTorchBenchmarks", "GemmLibTorch", W(("GemmSize", size), ("Threads", "2"))).Best : double.NaN);
+        foreach (string input in new[] { "50x32x32x32", "8x64x56x56" })
+            foreach (string window in new[] { "2x2s2", "3x3s2" })
+                foreach ((string method, string label) in new[] { ("MaxForward", "max pool fwd"), ("MaxBackward", "max pool bwd"), ("AvgForward", "avg pool fwd"), ("AvgBackward", "avg pool bwd") })
+                {
+                    bool peers = input == "50x32x32x32" && window == "2x2s2";
+                    double ort = !peers ? double.NaN : method switch
+                    {
+                        "MaxForward" => one("ElementaryVsOnnxBenchmarks", "MaxPoolOnnxRuntime", W(("Threads", "2")))?.Median ?? double.NaN,
+                        "AvgForward" => one("ElementaryVsOnnxBenchmarks", "AvgPoolOnnxRuntime", W(("Threads", "2")))?.Median ?? double.NaN,
+                        _ => double.NaN,
+                    };
+                    double lib = peers && method == "MaxForward" ? torch("ElementaryVsTorchBenchmarks", "MaxPoolLibTorch", W(("GemmSize", "1024"), ("Threads", "2"))).Best : double.NaN;
+                    Line($"{label} {window} ({input})", one("PoolingBenchmarks", method, W(("Input", input), ("Window", window), ("Threads", "1"))),
+                        one("PoolingBenchmarks", method, W(("Input", input), ("Window", window), ("Threads", "2"))), ort, lib);
+                }
+        Line("copy 50x32x32x32 (bandwidth)", one("PoolingBenchmarks", "CopyInput", W(("Input", "50x32x32x32"), ("Window", "2x2s2"), ("Threads", "1"))),
+            one("PoolingBenchmarks", "CopyInput", W(("Input", "50x32x32x32"), ("Window", "2x2s2"), ("Threads", "2"))));
+        foreach ((string method, string label) in new[] { ("Forward", "ReLU 16M"), ("ForwardInPlace", "ReLU 16M in place"), ("Backward", "ReLU backward 16M"),
+                     ("Copy", "copy 16M floats (bandwidth)"), ("CopySameBytesAsBackward", "copy 24M floats (bandwidth)") })
+            Line(label, one("ReluBenchmarks", method, W(("Threads", "1"))), one("ReluBenchmarks", method, W(("Threads", "2"))),
+                method == "Forward" ? one("ElementaryVsOnnxBenchmarks", "Relu16MOnnxRuntime", W(("Threads", "2")))?.Median ?? double.NaN : double.NaN,
+                method == "ForwardInPlace" ? torch("ElementaryVsTorchBenchmarks", "ReluInPlaceLibTorch", W(("GemmSize", "1024"), ("Threads", "2"))).Best : double.NaN);
+        foreach (string input in new[] { "3x32x32", "1x28x28" })
+            Line($"training step {input}, batch 50, Adam", one("TrainingStepBenchmarks", "Ours", W(("Input", input), ("Threads", "1"))),
+                one("TrainingStepBenchmarks", "Ours", W(("Input", input), ("Threads", "2"))), double.NaN,
+                torch("TrainingStepVsTorchBenchmarks", "LibTorch", W(("Input", input), ("Threads", "2"))).Best);
+        if (one("ForkJoinBenchmarks", "Ours", []) is { } fj && one("ForkJoinBenchmarks", "ParallelFor", []) is { } pf)
+            md.AppendLine().AppendLine($"An empty fork + join on 2 threads: ours {F(fj.Median * 1000)} us (best {F(fj.Min * 1000)}), Parallel.For over the ThreadPool " +
+                                       $"{F(pf.Median * 1000)} us (best {F(pf.Min * 1000)}).");
+        md.AppendLine();
+        // The 1-thread libtorch training step, for the target at both thread counts.
+        foreach (string input in new[] { "3x32x32", "1x28x28" })
+            if (one("TrainingStepBenchmarks", "Ours", W(("Input", input), ("Threads", "1"))) is { } o1
+                && torch("TrainingStepVsTorchBenchmarks", "LibTorch", W(("Input", input), ("Threads", "1"))) is { Best: > 0 } t1)
+                md.AppendLine($"Training step {input} on 1 thread: ours {F(o1.Median)} ms, libtorch {F(t1.Best)} ms: ours / libtorch = {R(o1.Median / t1.Best)}.");
+        md.AppendLine();
     }
 
     /// <summary>Everything from this line on in docs/performance.md is written by hand and survives regeneration.</summary>
