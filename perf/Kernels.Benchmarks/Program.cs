@@ -13,6 +13,7 @@ using Perfolizer.Horology;
 using Perfolizer.Metrology;
 using Kernels.Benchmarks;
 using Kernels.Benchmarks.Report;
+using Kernels.Benchmarks.Convolution;
 
 // `--report [RESULTS_DIR] [OUT.md]` turns the CSV exports of a run into docs/performance.md.
 if (args.Length > 0 && args[0] == "--report")
@@ -22,6 +23,16 @@ if (args.Length > 0 && args[0] == "--report")
     PerformanceReport.Write(results, output);
     Console.WriteLine($"wrote {output}");
     return;
+}
+
+// `--conv N,C,H,W,F,KH,KW,STRIDE,PAD` (repeatable): the user's own convolution shapes, every algorithm against the
+// peers at 1 and 2 threads, then one ratio table.
+string[] convArgs = args.Select((a, i) => a == "--conv" && i + 1 < args.Length ? args[i + 1] : null).OfType<string>().ToArray();
+if (convArgs.Length > 0)
+{
+    foreach (string shape in convArgs) UserShapes.Parse(shape); // fail fast on a typo
+    Environment.SetEnvironmentVariable(UserShapes.Variable, string.Join(';', convArgs));
+    args = args.Where((a, i) => a != "--conv" && (i == 0 || args[i - 1] != "--conv")).Concat(["--anyCategories", "UserConv"]).ToArray();
 }
 
 // The jobs are in RunJobs: out of process by default, `--quick` for a short in-process one (a first look in minutes);
@@ -41,6 +52,9 @@ IConfig config = DefaultConfig.Instance
     .AddExporter(MarkdownExporter.GitHub, csv, JsonExporter.Full)
     .WithOptions(ConfigOptions.JoinSummary);
 RunJobs.Quick = quick;
-config = config.AddJob(RunJobs.Main.AsDefault());
+Job job = RunJobs.Main;
+if (convArgs.Length > 0) job = job.WithEnvironmentVariables(new EnvironmentVariable(UserShapes.Variable, string.Join(';', convArgs)));
+config = config.AddJob(job.AsDefault());
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest, config);
+IEnumerable<Summary> summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest, config);
+if (convArgs.Length > 0) UserConvTable.Print(summaries, Console.Out);

@@ -15,25 +15,114 @@ internal unsafe interface IMicroKernel
     static abstract int MR { get; }
     static abstract int NR { get; }
     static abstract void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta);
+
+    /// <summary>
+    /// Direct convolution on the same register tile: the MR x NR tile <c>C = bias + A * B</c> where A is the packed
+    /// [W | b] panel (k taps, then the bias column at a[k * MR]) and B row p is read from a zero-padded image at
+    /// <c>origin + offsets[p]</c> (NR output columns of tap p, consecutive floats or every other one for stride 2)
+    /// instead of from a packed panel. C is overwritten.
+    /// </summary>
+    static abstract void RunDirect<TStride>(int k, float* a, float* origin, int* offsets, float* c, nint ldc) where TStride : IStride;
+}
+
+/// <summary>The B micro-panel of one microkernel call, row by row: NR floats (two vectors) per reduction step.</summary>
+internal interface IPanelRows<TVec> where TVec : struct
+{
+    void Next(out TVec b0, out TVec b1);
+}
+
+/// <summary>B packed kc x NR, row-major: the rows follow each other.</summary>
+internal unsafe struct PackedRows<TVec, TOps>(float* b) : IPanelRows<TVec> where TVec : struct where TOps : IVectorOps<TVec>
+{
+    private float* _b = b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Next(out TVec b0, out TVec b1)
+    {
+        b0 = TOps.Load(in *_b);
+        b1 = TOps.Load(in *(_b + TOps.Count));
+        _b += 2 * TOps.Count;
+    }
+}
+
+/// <summary>The column step of a direct convolution's B rows.</summary>
+internal interface IStride
+{
+    static abstract int Step { get; }
+}
+
+internal readonly struct Stride1 : IStride
+{
+    public static int Step => 1;
+}
+
+internal readonly struct Stride2 : IStride
+{
+    public static int Step => 2;
+}
+
+/// <summary>
+/// B rows read in place from a zero-padded image: row p is the NR output columns of tap p, starting at
+/// origin + offsets[p]; with stride 2 every other float of 2 NR (even/odd split, reading one float past the last one used).
+/// </summary>
+internal unsafe struct ImageRows<TVec, TOps, TStride>(float* origin, int* offsets) : IPanelRows<TVec>
+    where TVec : struct where TOps : IVectorOps<TVec> where TStride : IStride
+{
+    private int* _offsets = offsets;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Next(out TVec b0, out TVec b1)
+    {
+        float* src = origin + *_offsets++;
+        int w = TOps.Count;
+        if (TStride.Step == 1)
+        {
+            b0 = TOps.Load(in *src);
+            b1 = TOps.Load(in *(src + w));
+        }
+        else
+        {
+            b0 = TOps.Even(TOps.Load(in *src), TOps.Load(in *(src + w)));
+            b1 = TOps.Even(TOps.Load(in *(src + 2 * w)), TOps.Load(in *(src + 3 * w)));
+        }
+    }
 }
 
 /// <summary>12 x (2 vectors) tile: 12 x 32 with Vector512 (24 accumulators).</summary>
 internal unsafe readonly struct MicroKernel12x2V<TVec, TOps> : IMicroKernel where TVec : struct where TOps : IVectorOps<TVec>
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec S(float* init, int r) => TileStart<TVec, TOps>.Of(init, r);
+
     public static int MR => 12;
     public static int NR => 2 * TOps.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0 code
     public static void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
-        TVec c0a = TOps.Zero, c0b = TOps.Zero, c1a = TOps.Zero, c1b = TOps.Zero, c2a = TOps.Zero, c2b = TOps.Zero;
-        TVec c3a = TOps.Zero, c3b = TOps.Zero, c4a = TOps.Zero, c4b = TOps.Zero, c5a = TOps.Zero, c5b = TOps.Zero;
-        TVec c6a = TOps.Zero, c6b = TOps.Zero, c7a = TOps.Zero, c7b = TOps.Zero, c8a = TOps.Zero, c8b = TOps.Zero;
-        TVec c9a = TOps.Zero, c9b = TOps.Zero, cAa = TOps.Zero, cAb = TOps.Zero, cBa = TOps.Zero, cBb = TOps.Zero;
-        int w = TOps.Count;
-        for (int p = 0; p < kc; p++, a += 12, b += 2 * w)
+        var rows = new PackedRows<TVec, TOps>(b);
+        Core(kc, a, rows, null, c, ldc, alpha, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunDirect<TStride>(int k, float* a, float* origin, int* offsets, float* c, nint ldc) where TStride : IStride
+    {
+        var rows = new ImageRows<TVec, TOps, TStride>(origin, offsets);
+        Core(k, a, rows, a + k * MR, c, ldc, 1f, 0f);
+    }
+
+    /// <summary>The tile loop, B from any row source (a struct copy the JIT keeps in registers); accumulators start at zero, or at init[r] per row (the bias).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Core<TRows>(int kc, float* a, TRows rows, float* init, float* c, nint ldc, float alpha, float beta) where TRows : struct, IPanelRows<TVec>
+    {
+        TVec c0a = S(init, 0), c0b = c0a, c1a = S(init, 1), c1b = c1a, c2a = S(init, 2), c2b = c2a;
+        TVec c3a = S(init, 3), c3b = c3a, c4a = S(init, 4), c4b = c4a, c5a = S(init, 5), c5b = c5a;
+        TVec c6a = S(init, 6), c6b = c6a, c7a = S(init, 7), c7b = c7a, c8a = S(init, 8), c8b = c8a;
+        TVec c9a = S(init, 9), c9b = c9a, cAa = S(init, 10), cAb = cAa, cBa = S(init, 11), cBb = cBa;
+        for (int p = 0; p < kc; p++, a += 12)
         {
-            TVec b0 = TOps.Load(in *b), b1 = TOps.Load(in *(b + w)), x;
+            rows.Next(out TVec b0, out TVec b1);
+            TVec x;
             x = TOps.Broadcast(a[0]); c0a = TOps.MultiplyAdd(x, b0, c0a); c0b = TOps.MultiplyAdd(x, b1, c0b);
             x = TOps.Broadcast(a[1]); c1a = TOps.MultiplyAdd(x, b0, c1a); c1b = TOps.MultiplyAdd(x, b1, c1b);
             x = TOps.Broadcast(a[2]); c2a = TOps.MultiplyAdd(x, b0, c2a); c2b = TOps.MultiplyAdd(x, b1, c2b);
@@ -63,18 +152,36 @@ internal unsafe readonly struct MicroKernel12x2V<TVec, TOps> : IMicroKernel wher
 /// </summary>
 internal unsafe readonly struct MicroKernel8x2V<TVec, TOps> : IMicroKernel where TVec : struct where TOps : IVectorOps<TVec>
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec S(float* init, int r) => TileStart<TVec, TOps>.Of(init, r);
+
     public static int MR => 8;
     public static int NR => 2 * TOps.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
-        TVec c0a = TOps.Zero, c0b = TOps.Zero, c1a = TOps.Zero, c1b = TOps.Zero, c2a = TOps.Zero, c2b = TOps.Zero, c3a = TOps.Zero, c3b = TOps.Zero;
-        TVec c4a = TOps.Zero, c4b = TOps.Zero, c5a = TOps.Zero, c5b = TOps.Zero, c6a = TOps.Zero, c6b = TOps.Zero, c7a = TOps.Zero, c7b = TOps.Zero;
-        int w = TOps.Count;
-        for (int p = 0; p < kc; p++, a += 8, b += 2 * w)
+        var rows = new PackedRows<TVec, TOps>(b);
+        Core(kc, a, rows, null, c, ldc, alpha, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunDirect<TStride>(int k, float* a, float* origin, int* offsets, float* c, nint ldc) where TStride : IStride
+    {
+        var rows = new ImageRows<TVec, TOps, TStride>(origin, offsets);
+        Core(k, a, rows, a + k * MR, c, ldc, 1f, 0f);
+    }
+
+    /// <summary>The tile loop, B from any row source (a struct copy the JIT keeps in registers); accumulators start at zero, or at init[r] per row (the bias).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Core<TRows>(int kc, float* a, TRows rows, float* init, float* c, nint ldc, float alpha, float beta) where TRows : struct, IPanelRows<TVec>
+    {
+        TVec c0a = S(init, 0), c0b = c0a, c1a = S(init, 1), c1b = c1a, c2a = S(init, 2), c2b = c2a, c3a = S(init, 3), c3b = c3a;
+        TVec c4a = S(init, 4), c4b = c4a, c5a = S(init, 5), c5b = c5a, c6a = S(init, 6), c6b = c6a, c7a = S(init, 7), c7b = c7a;
+        for (int p = 0; p < kc; p++, a += 8)
         {
-            TVec b0 = TOps.Load(in *b), b1 = TOps.Load(in *(b + w)), x;
+            rows.Next(out TVec b0, out TVec b1);
+            TVec x;
             x = TOps.Broadcast(a[0]); c0a = TOps.MultiplyAdd(x, b0, c0a); c0b = TOps.MultiplyAdd(x, b1, c0b);
             x = TOps.Broadcast(a[1]); c1a = TOps.MultiplyAdd(x, b0, c1a); c1b = TOps.MultiplyAdd(x, b1, c1b);
             x = TOps.Broadcast(a[2]); c2a = TOps.MultiplyAdd(x, b0, c2a); c2b = TOps.MultiplyAdd(x, b1, c2b);
@@ -94,18 +201,36 @@ internal unsafe readonly struct MicroKernel8x2V<TVec, TOps> : IMicroKernel where
 /// <summary>6 x (2 vectors) tile: 6 x 16 with Vector256 (BLIS Haswell), 6 x 8 with Vector128, 6 x 2 scalar.</summary>
 internal unsafe readonly struct MicroKernel6x2V<TVec, TOps> : IMicroKernel where TVec : struct where TOps : IVectorOps<TVec>
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec S(float* init, int r) => TileStart<TVec, TOps>.Of(init, r);
+
     public static int MR => 6;
     public static int NR => 2 * TOps.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0 code
     public static void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
-        TVec c0a = TOps.Zero, c0b = TOps.Zero, c1a = TOps.Zero, c1b = TOps.Zero, c2a = TOps.Zero, c2b = TOps.Zero;
-        TVec c3a = TOps.Zero, c3b = TOps.Zero, c4a = TOps.Zero, c4b = TOps.Zero, c5a = TOps.Zero, c5b = TOps.Zero;
-        int w = TOps.Count;
-        for (int p = 0; p < kc; p++, a += 6, b += 2 * w)
+        var rows = new PackedRows<TVec, TOps>(b);
+        Core(kc, a, rows, null, c, ldc, alpha, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunDirect<TStride>(int k, float* a, float* origin, int* offsets, float* c, nint ldc) where TStride : IStride
+    {
+        var rows = new ImageRows<TVec, TOps, TStride>(origin, offsets);
+        Core(k, a, rows, a + k * MR, c, ldc, 1f, 0f);
+    }
+
+    /// <summary>The tile loop, B from any row source (a struct copy the JIT keeps in registers); accumulators start at zero, or at init[r] per row (the bias).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Core<TRows>(int kc, float* a, TRows rows, float* init, float* c, nint ldc, float alpha, float beta) where TRows : struct, IPanelRows<TVec>
+    {
+        TVec c0a = S(init, 0), c0b = c0a, c1a = S(init, 1), c1b = c1a, c2a = S(init, 2), c2b = c2a;
+        TVec c3a = S(init, 3), c3b = c3a, c4a = S(init, 4), c4b = c4a, c5a = S(init, 5), c5b = c5a;
+        for (int p = 0; p < kc; p++, a += 6)
         {
-            TVec b0 = TOps.Load(in *b), b1 = TOps.Load(in *(b + w)), x;
+            rows.Next(out TVec b0, out TVec b1);
+            TVec x;
             x = TOps.Broadcast(a[0]); c0a = TOps.MultiplyAdd(x, b0, c0a); c0b = TOps.MultiplyAdd(x, b1, c0b);
             x = TOps.Broadcast(a[1]); c1a = TOps.MultiplyAdd(x, b0, c1a); c1b = TOps.MultiplyAdd(x, b1, c1b);
             x = TOps.Broadcast(a[2]); c2a = TOps.MultiplyAdd(x, b0, c2a); c2b = TOps.MultiplyAdd(x, b1, c2b);
@@ -117,6 +242,13 @@ internal unsafe readonly struct MicroKernel6x2V<TVec, TOps> : IMicroKernel where
         TileStore<TVec, TOps>.Row(c + 2 * ldc, c2a, c2b, alpha, beta); TileStore<TVec, TOps>.Row(c + 3 * ldc, c3a, c3b, alpha, beta);
         TileStore<TVec, TOps>.Row(c + 4 * ldc, c4a, c4b, alpha, beta); TileStore<TVec, TOps>.Row(c + 5 * ldc, c5a, c5b, alpha, beta);
     }
+}
+
+internal static unsafe class TileStart<TVec, TOps> where TVec : struct where TOps : IVectorOps<TVec>
+{
+    /// <summary>The starting value of accumulator row r: zero, or the broadcast bias init[r].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVec Of(float* init, int r) => init == null ? TOps.Zero : TOps.Broadcast(init[r]);
 }
 
 internal static unsafe class TileStore<TVec, TOps> where TVec : struct where TOps : IVectorOps<TVec>

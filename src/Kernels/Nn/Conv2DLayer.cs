@@ -1,12 +1,20 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Kernels.Nn;
 
-/// <summary>Convolution layer: W (F, C, HH, WW), b (F); x (N, C, H, W) to (N, F, Hout, Wout).</summary>
+/// <summary>
+/// Convolution layer: W (F, C, HH, WW), b (F); x (N, C, H, W) to (N, F, Hout, Wout). On <see cref="FastKernels"/>
+/// it keeps its filters prepared for <see cref="Algorithm"/> (<see cref="Conv2D.Prepare"/>) until W or b change
+/// (their <see cref="Parameter{T}.Version"/>), so repeated forward passes with the same weights skip the filter
+/// transform.
+/// </summary>
 public sealed class Conv2DLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly IKernelSet<T> _kernels;
     private NchwTensor<T>? _x, _y, _dx;
+    private PreparedConv2DFilters? _prepared;
+    private int _preparedW = -1, _preparedB = -1;
 
     /// <summary>Creates the layer with weights <c>weightScale * N(0,1)</c> from <paramref name="rng"/> and zero bias.</summary>
     public Conv2DLayer(IKernelSet<T> kernels, string name, int inChannels, int filters, int filterHeight, int filterWidth, Conv2DParams p,
@@ -32,6 +40,17 @@ public sealed class Conv2DLayer<T> : Layer<T> where T : unmanaged, IFloatingPoin
     /// <summary>(F, C, HH, WW).</summary>
     public Shape4 FilterShape { get; }
 
+    /// <summary>The convolution algorithm (Auto by default); kernel sets with a single algorithm ignore it.</summary>
+    public Conv2DAlgorithm Algorithm
+    {
+        get;
+        set
+        {
+            if (!Enum.IsDefined(value)) Guard.ThrowOutOfRange(nameof(Algorithm), value, $"Algorithm must be a Conv2DAlgorithm value but is {(int)value}.");
+            field = value;
+        }
+    }
+
     /// <inheritdoc/>
     public override IReadOnlyList<Parameter<T>> Parameters => [W, B];
 
@@ -42,7 +61,16 @@ public sealed class Conv2DLayer<T> : Layer<T> where T : unmanaged, IFloatingPoin
     public override NchwTensor<T> Forward(NchwTensor<T> x)
     {
         NchwTensor<T> y = Reuse(ref _y, OutputShape(x.Shape));
-        _kernels.ConvForward(x.ReadOnlyView, new ReadOnlyNchwSpan<T>(W.Value, FilterShape), B.Value, Params, y.View);
+        if (typeof(T) == typeof(float) && _kernels is FastKernels fast)
+        {
+            PreparedConv2DFilters prepared = Prepared(fast.MaxDegreeOfParallelism);
+            Conv2D.Forward(new ReadOnlyNchwSpan<float>(MemoryMarshal.Cast<T, float>(x.Span), x.Shape), prepared,
+                new NchwSpan<float>(MemoryMarshal.Cast<T, float>(y.Span), y.Shape), fast.MaxDegreeOfParallelism);
+        }
+        else
+        {
+            _kernels.ConvForward(x.ReadOnlyView, new ReadOnlyNchwSpan<T>(W.Value, FilterShape), B.Value, Params, y.View, Algorithm);
+        }
         _x = x;
         return y;
     }
@@ -52,7 +80,21 @@ public sealed class Conv2DLayer<T> : Layer<T> where T : unmanaged, IFloatingPoin
     {
         NchwTensor<T> x = Saved(_x), dx = Reuse(ref _dx, x.Shape);
         _kernels.ConvBackward(dout.ReadOnlyView, x.ReadOnlyView, new ReadOnlyNchwSpan<T>(W.Value, FilterShape), Params, dx.View,
-            new NchwSpan<T>(W.Grad, FilterShape), B.Grad);
+            new NchwSpan<T>(W.Grad, FilterShape), B.Grad, Algorithm);
         return dx;
+    }
+
+    /// <summary>The filters prepared for the current weights and algorithm: refilled in place when W or b changed.</summary>
+    private PreparedConv2DFilters Prepared(int degree)
+    {
+        if (_prepared is null || _prepared.Algorithm != Conv2D.Resolve(Algorithm, FilterShape, Params) || _preparedW != W.Version || _preparedB != B.Version)
+        {
+            var w = new ReadOnlyNchwSpan<float>(MemoryMarshal.Cast<T, float>(W.Value.AsSpan()), FilterShape);
+            ReadOnlySpan<float> b = MemoryMarshal.Cast<T, float>(B.Value.AsSpan());
+            if (_prepared is not null && _prepared.Algorithm == Conv2D.Resolve(Algorithm, FilterShape, Params)) Conv2D.Refill(_prepared, w, b, degree);
+            else _prepared = Conv2D.Prepare(w, b, Params, Algorithm, degree);
+            (_preparedW, _preparedB) = (W.Version, B.Version);
+        }
+        return _prepared;
     }
 }

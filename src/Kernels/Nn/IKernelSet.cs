@@ -17,6 +17,12 @@ public interface IKernelSet<T> where T : unmanaged, IFloatingPointIeee754<T>
     void ConvForward(ReadOnlyNchwSpan<T> x, ReadOnlyNchwSpan<T> w, ReadOnlySpan<T> b, Conv2DParams p, NchwSpan<T> y);
     /// <summary>See <see cref="Reference.Conv2D.Backward{T}"/>.</summary>
     void ConvBackward(ReadOnlyNchwSpan<T> dout, ReadOnlyNchwSpan<T> x, ReadOnlyNchwSpan<T> w, Conv2DParams p, NchwSpan<T> dx, NchwSpan<T> dw, Span<T> db);
+    /// <summary>As the other overload, with an algorithm choice; kernel sets with a single algorithm ignore it.</summary>
+    void ConvForward(ReadOnlyNchwSpan<T> x, ReadOnlyNchwSpan<T> w, ReadOnlySpan<T> b, Conv2DParams p, NchwSpan<T> y, Conv2DAlgorithm algorithm) =>
+        ConvForward(x, w, b, p, y);
+    /// <summary>As the other overload, with an algorithm choice for dx; kernel sets with a single algorithm ignore it.</summary>
+    void ConvBackward(ReadOnlyNchwSpan<T> dout, ReadOnlyNchwSpan<T> x, ReadOnlyNchwSpan<T> w, Conv2DParams p, NchwSpan<T> dx, NchwSpan<T> dw, Span<T> db,
+        Conv2DAlgorithm algorithm) => ConvBackward(dout, x, w, p, dx, dw, db);
     /// <summary>See <see cref="Reference.MaxPool2D.Forward{T}"/>.</summary>
     void MaxPoolForward(ReadOnlyNchwSpan<T> x, Pool2DParams p, NchwSpan<T> y);
     /// <summary>See <see cref="Reference.MaxPool2D.Backward{T}"/>.</summary>
@@ -54,6 +60,12 @@ public sealed class FastKernels(int maxDegreeOfParallelism = 1) : IKernelSet<flo
     /// <inheritdoc/>
     public void ConvBackward(ReadOnlyNchwSpan<float> dout, ReadOnlyNchwSpan<float> x, ReadOnlyNchwSpan<float> w, Conv2DParams p, NchwSpan<float> dx, NchwSpan<float> dw, Span<float> db) =>
         Conv2D.Backward(dout, x, w, p, dx, dw, db, MaxDegreeOfParallelism);
+    /// <inheritdoc/>
+    public void ConvForward(ReadOnlyNchwSpan<float> x, ReadOnlyNchwSpan<float> w, ReadOnlySpan<float> b, Conv2DParams p, NchwSpan<float> y, Conv2DAlgorithm algorithm) =>
+        Conv2D.Forward(x, w, b, p, y, MaxDegreeOfParallelism, algorithm);
+    /// <inheritdoc/>
+    public void ConvBackward(ReadOnlyNchwSpan<float> dout, ReadOnlyNchwSpan<float> x, ReadOnlyNchwSpan<float> w, Conv2DParams p, NchwSpan<float> dx, NchwSpan<float> dw,
+        Span<float> db, Conv2DAlgorithm algorithm) => Conv2D.Backward(dout, x, w, p, dx, dw, db, MaxDegreeOfParallelism, algorithm);
     /// <inheritdoc/>
     public void MaxPoolForward(ReadOnlyNchwSpan<float> x, Pool2DParams p, NchwSpan<float> y) => MaxPool2D.Forward(x, p, y, MaxDegreeOfParallelism);
     /// <inheritdoc/>

@@ -35,6 +35,17 @@ public sealed class Parameter<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The gradient of the last loss with respect to <see cref="Value"/>.</summary>
     public T[] Grad { get; }
 
+    /// <summary>
+    /// Changes whenever <see cref="Value"/> changes through the library (update rules, checkpoint loads,
+    /// initialisation, the solver's restore of the best epoch). Code that writes Value itself calls
+    /// <see cref="MarkChanged"/>, so that layers caching a prepared form of the values (a convolution's transformed
+    /// filters) rebuild it.
+    /// </summary>
+    public int Version { get; private set; }
+
+    /// <summary>Records that <see cref="Value"/> has changed (see <see cref="Version"/>).</summary>
+    public void MarkChanged() => Version++;
+
     /// <summary>Fills the values with <c>scale * N(0, 1)</c> from <paramref name="rng"/> (Box-Muller).</summary>
     public void InitNormal(Random rng, double scale)
     {
@@ -43,5 +54,6 @@ public sealed class Parameter<T> where T : unmanaged, IFloatingPointIeee754<T>
             double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
             Value[i] = T.CreateChecked(scale * Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
         }
+        MarkChanged();
     }
 }

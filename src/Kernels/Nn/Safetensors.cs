@@ -158,6 +158,7 @@ public static class Safetensors
         {
             Entry t = tensors[p.Name];
             file.AsSpan((int)(dataStart + t.Begin), (int)(t.End - t.Begin)).CopyTo(MemoryMarshal.AsBytes(p.Value.AsSpan()));
+            p.MarkChanged();
         }
         return metadata;
     }

@@ -119,7 +119,11 @@ public sealed class Solver<T> where T : unmanaged, IFloatingPointIeee754<T>
         finally
         {
             if (BestValidationAccuracy >= 0)
-                for (int i = 0; i < best.Length; i++) best[i].CopyTo(_model.Parameters[i].Value, 0);
+                for (int i = 0; i < best.Length; i++)
+                {
+                    best[i].CopyTo(_model.Parameters[i].Value, 0);
+                    _model.Parameters[i].MarkChanged();
+                }
         }
     }
 

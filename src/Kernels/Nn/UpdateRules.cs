@@ -52,6 +52,7 @@ public abstract class UpdateRule<T> where T : unmanaged, IFloatingPointIeee754<T
         for (int i = 0; i < _steps.Length; i++) _steps[i]++;
         long elements = (long)_firstChunk[^1] * ChunkLength;
         Parallelism.For(_firstChunk[^1], Threading.Partition.Threads(degree, elements, ChunkLength), new Chunks(this));
+        foreach (Parameter<T> p in _owners) p.MarkChanged();
     }
 
     /// <summary>Elements per chunk of a step: 32K, enough to amortise a thread's share of a fork-join.</summary>

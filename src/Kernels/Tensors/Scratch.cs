@@ -15,13 +15,16 @@ namespace Kernels;
 /// <see cref="Role.Transposed"/> (at most NR x KC floats) while it fills one panel, and the forward convolution holds
 /// <see cref="Role.PaddedImage"/> for the zero-padded copy of one image when its im2col reads one; the filter
 /// gradient's block order holds <see cref="Role.Partials"/> (partial sums of dw) on the calling thread, and the
-/// losses hold <see cref="Role.RowLosses"/> (one double per row).
+/// losses hold <see cref="Role.RowLosses"/> (one double per row). The Winograd convolution holds its transformed filters
+/// (<see cref="Role.Weights"/>, caller) and, per thread, a block's transformed input (<see cref="Role.Columns"/>), its
+/// products (<see cref="Role.Products"/>) and the row temporaries of the transforms (<see cref="Role.Rows"/>); its
+/// filter transform uses <see cref="Role.Transposed"/>.
 /// </summary>
 internal static unsafe partial class Scratch
 {
-    public enum Role { Columns, PackedA, PackedB, Weights, Transposed, PaddedImage, Partials, RowLosses }
+    public enum Role { Columns, PackedA, PackedB, Weights, Transposed, PaddedImage, Partials, RowLosses, Products, Rows }
 
-    private const int Roles = 8;
+    private const int Roles = 10;
 
     /// <summary>The most floats one buffer may hold: the largest .NET array, as before scratch was native.</summary>
     public static long MaxLength => Array.MaxLength;

@@ -38,10 +38,14 @@ public class Conv2DTests
     private static Data Make(ConvCase k) => new(TestData.Floats(k.Seed, k.X.Length), TestData.Floats(k.Seed + 1, k.Filter.Length),
         TestData.Floats(k.Seed + 2, k.F), TestData.Floats(k.Seed + 3, k.Y.Length));
 
-    private static float[] Forward(ConvCase k, Data d, int degree, Guarded? y = null)
+    /// <summary>The algorithms that follow the IEEE sum rule (Winograd has its own bound: WinogradTests).</summary>
+    public static IEnumerable<Conv2DAlgorithm> SumRuleAlgorithms(ConvCase k) =>
+        Kernels.Convolution.Direct.Supports(k.Filter, k.P) ? [Conv2DAlgorithm.Im2ColGemm, Conv2DAlgorithm.Direct] : [Conv2DAlgorithm.Im2ColGemm];
+
+    private static float[] Forward(ConvCase k, Data d, int degree, Guarded? y = null, Conv2DAlgorithm algorithm = Conv2DAlgorithm.Im2ColGemm)
     {
         y ??= new Guarded(k.Y.Length);
-        Conv2D.Forward(new ReadOnlyNchwSpan<float>(d.X, k.X), new ReadOnlyNchwSpan<float>(d.W, k.Filter), d.B, k.P, new NchwSpan<float>(y.Span, k.Y), degree);
+        Conv2D.Forward(new ReadOnlyNchwSpan<float>(d.X, k.X), new ReadOnlyNchwSpan<float>(d.W, k.Filter), d.B, k.P, new NchwSpan<float>(y.Span, k.Y), degree, algorithm);
         return y.ToArray();
     }
 
@@ -51,24 +55,29 @@ public class Conv2DTests
         dw ??= new Guarded(k.Filter.Length);
         db ??= new Guarded(k.F);
         Conv2D.Backward(new ReadOnlyNchwSpan<float>(d.Dout, k.Y), new ReadOnlyNchwSpan<float>(d.X, k.X), new ReadOnlyNchwSpan<float>(d.W, k.Filter), k.P,
-            new NchwSpan<float>(dx.Span, k.X), new NchwSpan<float>(dw.Span, k.Filter), db.Span, degree);
+            new NchwSpan<float>(dx.Span, k.X), new NchwSpan<float>(dw.Span, k.Filter), db.Span, degree, Conv2DAlgorithm.Im2ColGemm);
         return (dx.ToArray(), dw.ToArray(), db.ToArray());
     }
 
     [ConvProperty]
     public void Forward_matches_the_oracle(ConvCase k)
     {
+        foreach (Conv2DAlgorithm algorithm in SumRuleAlgorithms(k)) ForwardMatches(k, algorithm);
+    }
+
+    private static void ForwardMatches(ConvCase k, Conv2DAlgorithm algorithm)
+    {
         Data d = Make(k);
         var y = new Guarded(k.Y.Length);
-        float[] fast = Forward(k, d, 1, y);
-        y.AssertIntact("y");
+        float[] fast = Forward(k, d, 1, y, algorithm);
+        y.AssertIntact($"y ({algorithm})");
 
         double[] exact = new double[k.Y.Length], scale = new double[k.Y.Length];
         Kernels.Reference.Conv2D.Forward(new ReadOnlyNchwSpan<double>(FloatAssert.ToDouble(d.X), k.X), new ReadOnlyNchwSpan<double>(FloatAssert.ToDouble(d.W), k.Filter),
             FloatAssert.ToDouble(d.B), k.P, new NchwSpan<double>(exact, k.Y));
         Kernels.Reference.Conv2D.Forward(new ReadOnlyNchwSpan<double>(FloatAssert.Abs(d.X), k.X), new ReadOnlyNchwSpan<double>(FloatAssert.Abs(d.W), k.Filter),
             FloatAssert.Abs(d.B), k.P, new NchwSpan<double>(scale, k.Y));
-        FloatAssert.WithinSumBound(fast, exact, scale, k.C * k.HH * k.WW + 1, "y");
+        FloatAssert.WithinSumBound(fast, exact, scale, k.C * k.HH * k.WW + 1, $"y ({algorithm})");
     }
 
     [ConvProperty]
@@ -101,7 +110,8 @@ public class Conv2DTests
         (float[] dx1, float[] dw1, float[] db1) = Backward(k, d, 1);
         foreach (int degree in new[] { 2, 4 })
         {
-            FloatAssert.BitwiseEqual(y1, Forward(k, d, degree), $"y, {degree} threads");
+            foreach (Conv2DAlgorithm algorithm in SumRuleAlgorithms(k))
+                FloatAssert.BitwiseEqual(Forward(k, d, 1, algorithm: algorithm), Forward(k, d, degree, algorithm: algorithm), $"y ({algorithm}), {degree} threads");
             (float[] dx, float[] dw, float[] db) = Backward(k, d, degree);
             FloatAssert.BitwiseEqual(dx1, dx, $"dx, {degree} threads");
             FloatAssert.BitwiseEqual(dw1, dw, $"dw, {degree} threads");

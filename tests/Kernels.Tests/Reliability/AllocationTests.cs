@@ -39,9 +39,17 @@ public class AllocationTests
         TestData.Floats(13, batch.Span.Length).CopyTo(batch.Span);
         int[] batchLabels = TestData.Labels(14, 16, 10);
         var adam = new Adam<float>();
+        PreparedConv2DFilters prepared = Conv2D.Prepare(new(w, cs.Filter), b, cs.P);
         return new()
         {
-            ["conv forward"] = d => Conv2D.Forward(new(x, cs.X), new(w, cs.Filter), b, cs.P, new(y, cs.Y), d),
+            ["conv forward"] = d => Conv2D.Forward(new(x, cs.X), new(w, cs.Filter), b, cs.P, new(y, cs.Y), d, Conv2DAlgorithm.Im2ColGemm),
+            ["conv winograd"] = d =>
+            {
+                Conv2D.Forward(new(x, cs.X), new(w, cs.Filter), b, cs.P, new(y, cs.Y), d, Conv2DAlgorithm.Winograd);
+                Conv2D.Backward(new(y, cs.Y), new(x, cs.X), new(w, cs.Filter), cs.P, new(dx, cs.X), new(dw, cs.Filter), db, d, Conv2DAlgorithm.Winograd);
+            },
+            ["conv direct"] = d => Conv2D.Forward(new(x, cs.X), new(w, cs.Filter), b, cs.P, new(y, cs.Y), d, Conv2DAlgorithm.Direct),
+            ["conv prepared"] = d => Conv2D.Forward(new(x, cs.X), prepared, new(y, cs.Y), d),
             ["conv backward"] = d => Conv2D.Backward(new(y, cs.Y), new(x, cs.X), new(w, cs.Filter), cs.P, new(dx, cs.X), new(dw, cs.Filter), db, d),
             ["conv one image"] = d =>
             {

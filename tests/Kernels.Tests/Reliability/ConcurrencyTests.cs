@@ -39,6 +39,8 @@ public class ConcurrencyTests
             new("conv forward 2", d => { var y = new float[conv2.Y.Length]; Conv2D.Forward(new(c2x, conv2.X), new(c2w, conv2.Filter), c2b, conv2.P, new(y, conv2.Y), d); return y; }),
             new("conv one image", d => ConvBoth(conv3, d)),
             new("conv image blocks", d => ConvBoth(conv4, d)),
+            new("conv winograd", d => ConvBoth(conv3, d, Conv2DAlgorithm.Winograd)),
+            new("conv direct", d => ConvBoth(conv4, d, Conv2DAlgorithm.Direct)),
             new("gemm", d =>
             {
                 var c = new float[170 * 150];
@@ -93,12 +95,12 @@ public class ConcurrencyTests
         ];
     }
 
-    private static float[] ConvBoth(ConvCase k, int d)
+    private static float[] ConvBoth(ConvCase k, int d, Conv2DAlgorithm algorithm = Conv2DAlgorithm.Im2ColGemm)
     {
         float[] x = TestData.Floats(k.Seed, k.X.Length), w = TestData.Floats(k.Seed + 1, k.Filter.Length), b = TestData.Floats(k.Seed + 2, k.F);
         float[] y = new float[k.Y.Length], dx = new float[x.Length], dw = new float[w.Length], db = new float[k.F];
-        Conv2D.Forward(new(x, k.X), new(w, k.Filter), b, k.P, new(y, k.Y), d);
-        Conv2D.Backward(new(y, k.Y), new(x, k.X), new(w, k.Filter), k.P, new(dx, k.X), new(dw, k.Filter), db, d);
+        Conv2D.Forward(new(x, k.X), new(w, k.Filter), b, k.P, new(y, k.Y), d, algorithm);
+        Conv2D.Backward(new(y, k.Y), new(x, k.X), new(w, k.Filter), k.P, new(dx, k.X), new(dw, k.Filter), db, d, algorithm);
         return [.. y, .. dx, .. dw, .. db];
     }
 

@@ -33,6 +33,10 @@ public class GuardPageTests
 {
     private static GuardPage G(int n, Placement at, int seed) => From(TestData.Floats(seed, n), at);
 
+    /// <summary>Every algorithm that applies to the case (Winograd, Direct when their geometry allows).</summary>
+    public static IEnumerable<Conv2DAlgorithm> Algorithms(ConvCase k) => Convolution.Conv2DTests.SumRuleAlgorithms(k)
+        .Concat(Kernels.Convolution.Winograd.Supports(k.Filter, k.P) ? [Conv2DAlgorithm.Winograd] : []);
+
     [GuardProperty]
     public void Gemm_stays_inside_its_spans(GemmCase g, Placement at)
     {
@@ -48,13 +52,14 @@ public class GuardPageTests
     [GuardProperty]
     public void Conv_forward_and_backward_stay_inside_their_spans(ConvCase k, Placement at)
     {
+        foreach (Conv2DAlgorithm algorithm in Algorithms(k))
         foreach (int d in new[] { 1, 2 })
         {
             using GuardPage x = G(k.X.Length, at, k.Seed), w = G(k.Filter.Length, at, k.Seed + 1), b = G(k.F, at, k.Seed + 2), y = G(k.Y.Length, at, 0);
-            Conv2D.Forward(new ReadOnlyNchwSpan<float>(x.Span, k.X), new ReadOnlyNchwSpan<float>(w.Span, k.Filter), b.Span, k.P, new NchwSpan<float>(y.Span, k.Y), d);
+            Conv2D.Forward(new ReadOnlyNchwSpan<float>(x.Span, k.X), new ReadOnlyNchwSpan<float>(w.Span, k.Filter), b.Span, k.P, new NchwSpan<float>(y.Span, k.Y), d, algorithm);
             using GuardPage dx = G(k.X.Length, at, 0), dw = G(k.Filter.Length, at, 0), db = G(k.F, at, 0);
             Conv2D.Backward(new ReadOnlyNchwSpan<float>(y.Span, k.Y), new ReadOnlyNchwSpan<float>(x.Span, k.X), new ReadOnlyNchwSpan<float>(w.Span, k.Filter), k.P,
-                new NchwSpan<float>(dx.Span, k.X), new NchwSpan<float>(dw.Span, k.Filter), db.Span, d);
+                new NchwSpan<float>(dx.Span, k.X), new NchwSpan<float>(dw.Span, k.Filter), db.Span, d, algorithm);
             Assert.True(float.IsFinite(db.Span[0]));
         }
     }
@@ -143,18 +148,21 @@ public class ScratchGuardTests
     {
         float[] x = TestData.Floats(k.Seed, k.X.Length), w = TestData.Floats(k.Seed + 1, k.Filter.Length), b = TestData.Floats(k.Seed + 2, k.F);
         float[] dout = TestData.Floats(k.Seed + 3, k.Y.Length);
-        float[][] plain = Run(1);
-        foreach (int degree in new[] { 1, 2 })
+        foreach (Conv2DAlgorithm algorithm in GuardPageTests.Algorithms(k))
         {
-            float[][] guarded = Guarded(at, () => Run(degree));
-            for (int i = 0; i < plain.Length; i++) FloatAssert.BitwiseEqual(plain[i], guarded[i], $"output {i} at degree {degree}");
+            float[][] plain = Run(1, algorithm);
+            foreach (int degree in new[] { 1, 2 })
+            {
+                float[][] guarded = Guarded(at, () => Run(degree, algorithm));
+                for (int i = 0; i < plain.Length; i++) FloatAssert.BitwiseEqual(plain[i], guarded[i], $"output {i} ({algorithm}) at degree {degree}");
+            }
         }
 
-        float[][] Run(int degree)
+        float[][] Run(int degree, Conv2DAlgorithm algorithm)
         {
             float[] y = new float[k.Y.Length], dx = new float[k.X.Length], dw = new float[k.Filter.Length], db = new float[k.F];
-            Conv2D.Forward(new(x, k.X), new(w, k.Filter), b, k.P, new(y, k.Y), degree);
-            Conv2D.Backward(new(dout, k.Y), new(x, k.X), new(w, k.Filter), k.P, new(dx, k.X), new(dw, k.Filter), db, degree);
+            Conv2D.Forward(new(x, k.X), new(w, k.Filter), b, k.P, new(y, k.Y), degree, algorithm);
+            Conv2D.Backward(new(dout, k.Y), new(x, k.X), new(w, k.Filter), k.P, new(dx, k.X), new(dw, k.Filter), db, degree, algorithm);
             return [y, dx, dw, db];
         }
     }

@@ -1,6 +1,7 @@
 using CommunityToolkit.HighPerformance;
 using FsCheck;
 using FsCheck.Fluent;
+using Kernels.Tests.Convolution;
 using Kernels.Tests.Gemm;
 
 namespace Kernels.Tests.Reliability;
@@ -45,6 +46,7 @@ public static class SpecialArbitraries
     public static Arbitrary<ConvCase> Conv() => Convolution.ConvArbitraries.Conv();
     public static Arbitrary<PoolCase> Pool() => Pooling.PoolArbitraries.Pool();
     public static Arbitrary<MatCase> Mat() => DenseArbitraries.Mat();
+    public static Arbitrary<WinogradCase> Winograd() => Convolution.WinogradArbitraries.Case();
 }
 
 public sealed class SpecialPropertyAttribute : FsCheck.Xunit.PropertyAttribute
@@ -69,11 +71,12 @@ public class SpecialValueDifferentialTests
     public void Conv_forward_and_backward_follow_ieee_over_the_zero_padded_input(ConvCase k, Specials s)
     {
         float[] x = s.Floats(0, k.X.Length), w = s.Floats(1, k.Filter.Length), b = s.Floats(2, k.F), dout = s.Floats(3, k.Y.Length);
+        foreach (Conv2DAlgorithm algorithm in Convolution.Conv2DTests.SumRuleAlgorithms(k))
         foreach (int degree in new[] { 1, 2 })
         {
             float[] y = new float[k.Y.Length], dx = new float[k.X.Length], dw = new float[k.Filter.Length], db = new float[k.F];
-            Conv2D.Forward(new(x, k.X), new(w, k.Filter), b, k.P, new(y, k.Y), degree);
-            Conv2D.Backward(new(dout, k.Y), new(x, k.X), new(w, k.Filter), k.P, new(dx, k.X), new(dw, k.Filter), db, degree);
+            Conv2D.Forward(new(x, k.X), new(w, k.Filter), b, k.P, new(y, k.Y), degree, algorithm);
+            Conv2D.Backward(new(dout, k.Y), new(x, k.X), new(w, k.Filter), k.P, new(dx, k.X), new(dw, k.Filter), db, degree, algorithm);
 
             double[] ey = new double[y.Length], sy = new double[y.Length];
             Kernels.Reference.Conv2D.Forward(new(D(x), k.X), new(D(w), k.Filter), D(b), k.P, new NchwSpan<double>(ey, k.Y));
@@ -91,6 +94,57 @@ public class SpecialValueDifferentialTests
             FloatAssert.FollowsIeeeSumRule(dw, ew, sw, pixels, "dw");
             FloatAssert.FollowsIeeeSumRule(db, eb, sb, pixels, "db");
         }
+    }
+
+    /// <summary>
+    /// Winograd's special-value rule (docs/semantics.md): every output whose exact result is NaN or infinite comes out
+    /// NaN or infinite (an infinity may turn into NaN), other outputs of the same 4x4 tile may too; outputs of tiles
+    /// whose inputs and filters are all finite stay within the Winograd bound while their tile magnitude is far
+    /// from float's range.
+    /// </summary>
+    [SpecialProperty]
+    public void Winograd_follows_its_special_value_rule(WinogradCase wc, Specials s)
+    {
+        ConvCase k = wc.Conv;
+        float[] x = s.Floats(0, k.X.Length), w = s.Floats(1, k.Filter.Length), b = s.Floats(2, k.F).Select(v => float.IsFinite(v) ? v : 0f).ToArray();
+        float[] y = new float[k.Y.Length];
+        Conv2D.Forward(new(x, k.X), new(w, k.Filter), b, k.P, new(y, k.Y), 2, Conv2DAlgorithm.Winograd);
+        double[] e = new double[y.Length];
+        Kernels.Reference.Conv2D.Forward(new(D(x), k.X), new(D(w), k.Filter), D(b), k.P, new NchwSpan<double>(e, k.Y));
+        bool[] filterFinite = Enumerable.Range(0, k.F).Select(f => w.AsSpan(f * k.C * 9, k.C * 9).ToArray().All(float.IsFinite)).ToArray();
+        for (int n = 0; n < k.N; n++)
+            for (int f = 0; f < k.F; f++)
+                for (int oy = 0; oy < k.Y.H; oy++)
+                    for (int ox = 0; ox < k.Y.W; ox++)
+                    {
+                        int i = ((n * k.F + f) * k.Y.H + oy) * k.Y.W + ox;
+                        if (!double.IsFinite(e[i]))
+                        {
+                            Assert.True(!float.IsFinite(y[i]), $"y[{i}]: exact {e[i]} but Winograd gave {y[i]}");
+                            continue;
+                        }
+                        // The tile's 6x6 input window over every channel, and the magnitude that bounds the error.
+                        bool finite = filterFinite[f];
+                        double magnitude = 0;
+                        for (int c = 0; c < k.C && finite; c++)
+                        {
+                            double mx = 0, mw = 0;
+                            for (int t = 0; t < 9; t++) mw = Math.Max(mw, Math.Abs(w[(f * k.C + c) * 9 + t]));
+                            for (int r = 0; r < 6; r++)
+                                for (int q = 0; q < 6; q++)
+                                {
+                                    int h = oy / 4 * 4 - k.Pad + r, v = ox / 4 * 4 - k.Pad + q;
+                                    if (h < 0 || h >= k.H || v < 0 || v >= k.W) continue;
+                                    float value = x[((n * k.C + c) * k.H + h) * k.W + v];
+                                    finite &= float.IsFinite(value);
+                                    mx = Math.Max(mx, Math.Abs(value));
+                                }
+                            magnitude += mx * mw;
+                        }
+                        if (!finite || magnitude > 1e30) continue; // unspecified: a special value or a possible overflow in the tile
+                        double err = Math.Abs(y[i] - e[i]), bound = Tolerance.WinogradBound(magnitude) + Tolerance.SumBound(1, Math.Abs(b[f]));
+                        Assert.True(err <= bound, $"y[{i}]: got {y[i]:R}, exact {e[i]:R}, error {err:E3} > bound {bound:E3}");
+                    }
     }
 
     [SpecialProperty]

@@ -32,6 +32,18 @@ public static class Tolerance
     public static double SumBound(int terms, double absSum) => (terms + 2) * FloatUnitRoundoff * absSum + 1e-35;
 
     /// <summary>
+    /// Bound on |fast - exact| for one output of the Winograd F(4x4, 3x3) convolution, with
+    /// <c>tileMagnitude = sum_c max|w[f, c, :, :]| * max|x[n, c, tile's 6x6 input window]|</c> (padding counts as 0).
+    /// Winograd mixes a tile's values before multiplying: each channel's contribution passes the transforms, which can
+    /// scale it by up to ||A^T||^2 ||B^T||^2 ||G||^2 = 361 * 100 * 1 in the worst alignment, so the error follows
+    /// the tile's magnitude, not the output's. Rounding errors of random signs add up like sqrt(C), not C: over 400
+    /// random cases (C from 1 to 291, data scaled 1e-3 to 1e6, with and without offsets) the worst measured was
+    /// 205 u * tileMagnitude (at C = 1; 51 at C near 300); 512 leaves 2.5x. A wrong or missing tap moves an output
+    /// by about tileMagnitude / C * |value|, far above this for the shapes tested.
+    /// </summary>
+    public static double WinogradBound(double tileMagnitude) => 512 * FloatUnitRoundoff * tileMagnitude + 1e-35;
+
+    /// <summary>
     /// Bound for the float losses against the double oracle. A softmax row costs one max, C exps (each within a
     /// few ulps in TensorPrimitives), a length-C sum and a log; the mean adds N more terms. So the error grows with
     /// C + N: <c>(C + N + 16) * u * scale</c>, where scale is |loss| + 1 for the loss (the +1 covers cancellation in

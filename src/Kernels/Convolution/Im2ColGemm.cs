@@ -1,0 +1,263 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using Kernels.GemmInternals;
+using Kernels.Threading;
+
+namespace Kernels.Convolution;
+
+/// <summary>
+/// Convolution as im2col + packed GEMM (the library's general algorithm: any filter, stride and padding). The
+/// forward pass writes im2col of chunks of output pixels straight into the GEMM's packed panels (im2col fused into
+/// packing), with the bias as one more reduction column; the input gradient goes through W^T x dout per chunk and
+/// col2im; the filter gradient packs its panels straight from the image. Scratch per thread (kept for reuse),
+/// whatever the batch size: the packed filters ((F + 15) x (K + 1) floats, K = C*HH*WW), one chunk of columns (about
+/// max(1 MiB, 2 KiB * K) plus up to 128 * (K + 1) bytes of panel padding), the GEMM's panels when it packs (at most
+/// about 4 MiB + 1 KiB * M with AVX-512) and, for padded geometries other than stride-1 "same", a zero-padded copy of
+/// one image (C x (H + 2 pad) x (W + 2 pad) floats).
+/// </summary>
+internal static unsafe class Im2ColGemm
+{
+    /// <summary>
+    /// Below about this many multiply-adds per thread a convolution uses fewer threads (a fork-join costs a few
+    /// microseconds, about 2^20 multiply-adds at 100+ GFLOP/s).
+    /// </summary>
+    internal const long MinMultiplyAddsPerThread = 1 << 20;
+
+    /// <summary>Below this many elements per thread a memory-bound pass (db's sums) stays on fewer threads.</summary>
+    internal const long MinElementsPerThread = 1 << 16;
+
+    /// <summary>Floats of the packed filters: [W | b] (F x (K + 1)) in A panels, or W alone for pointwise convolutions.</summary>
+    public static long FilterLength(in ConvGeometry g, int filters) => PrePacked.Length(filters, g.IsPointwise ? g.K : g.K + 1);
+
+    /// <summary>
+    /// Packs the filters once per call (or once per <see cref="PreparedConv2DFilters"/>); every chunk of every image
+    /// reuses them (best of 21 runs, one thread: (c) 73.6 -> 85.6 GFLOP/s, (d) 85.4 -> 94.9, (e) 78.3 -> 84.0). Except
+    /// for pointwise convolutions, the bias rides along as one more reduction column [W | b] against a row of ones
+    /// under the im2col rows, so y is written once by the GEMM instead of being filled with b and read back.
+    /// </summary>
+    public static void PackFilters(in ConvGeometry g, float* pw, float* pb, int filters, float* packedW)
+    {
+        if (g.IsPointwise) PrePacked.Pack(new MatrixPackA(pw, g.K, transpose: false), filters, g.K, packedW);
+        else PrePacked.Pack(new FiltersAndBiasPackA(pw, pb, g.K), filters, g.K + 1, packedW);
+    }
+
+    /// <summary>y = W * im2col(x) + b over all images, with the filters packed by <see cref="PackFilters"/>; validated by the caller.</summary>
+    public static void Forward(in ConvGeometry g, float* px, float* packedW, float* pb, float* py, int filters, int images, int degree)
+    {
+        int reduction = g.IsPointwise ? g.K : g.K + 1;
+        var items = new ForwardItems(g, px, packedW, pb, py, filters, images);
+        int threads = Partition.Threads(degree, (long)images * g.Pixels * reduction * filters, MinMultiplyAddsPerThread);
+        if (items.Count >= threads)
+        {
+            ForkJoin.Run(threads, ref items);
+        }
+        else
+        {
+            // Fewer (image, chunk) items than threads: they run in turn, each GEMM on every thread.
+            var all = new Team(0, 1, null);
+            items.Run(all, threads);
+        }
+    }
+
+    /// <summary>db[f] = sum over images (in order) of the sum of dout's plane f; filters split between threads.</summary>
+    public static void BiasGradient(float* dout, float* db, int images, int filters, int pixels, int degree) =>
+        Parallelism.For(filters, Partition.Threads(degree, (long)images * pixels * filters, MinElementsPerThread), new BiasSums(dout, db, images, filters, pixels));
+
+    /// <summary>dx = col2im(W^T dout), images in parallel; with fewer images than threads each image's GEMM and col2im use every thread.</summary>
+    public static void BackwardData(in ConvGeometry g, float* pdout, float* pw, float* pdx, int filters, int images, int degree)
+    {
+        // W^T (K x F) is packed into GEMM panels once per call, as the forward packs W.
+        float* packedWT = Scratch.Get(Scratch.Role.Weights, PrePacked.Length(g.K, filters));
+        PrePacked.Pack(new MatrixPackA(pw, g.K, transpose: true), g.K, filters, packedWT);
+        int threads = Partition.Threads(degree, (long)images * g.Pixels * g.K * filters, MinMultiplyAddsPerThread);
+        var dxJob = new BackwardDataImage(g, pdout, packedWT, pdx, filters, images >= threads ? 1 : threads);
+        Parallelism.For(images, images >= threads ? threads : 1, dxJob);
+    }
+
+    /// <summary>
+    /// The forward pass as (image, chunk of output pixels) items, image-major: each member of the team takes one
+    /// contiguous range of items, so with N = 50 images two threads take 25 images each, and with fewer images than
+    /// threads they share an image by chunks. Every item writes its own columns of y, computed exactly as on one
+    /// thread. A member zero-pads each image it reaches (in its own scratch) once.
+    /// </summary>
+    private readonly struct ForwardItems(ConvGeometry g, float* x, float* packedW, float* b, float* y, int filters, int images) : ITeamBody
+    {
+        private int Chunks => g.IsPointwise ? 1 : (g.Pixels + g.ChunkPixels - 1) / g.ChunkPixels;
+
+        public int Count => images * Chunks;
+
+        public void Invoke(in Team team) => Run(team, 1);
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Run(in Team team, int gemmDegree)
+        {
+            (int first, int end) = Partition.Range(Count, team.Index, team.Size);
+            int chunks = Chunks, pixels = g.Pixels, padded = -1;
+            float* copy = Scratch.Get(Scratch.Role.PaddedImage, g.ReadsPaddedCopy ? g.PaddedLength : 0);
+            for (int item = first; item < end; item++)
+            {
+                int image = item / chunks, chunk = item % chunks;
+                float* xn = x + (long)image * g.C * g.H * g.W, yn = y + (long)image * filters * pixels;
+                if (g.IsPointwise)
+                {
+                    // y[n] starts as the bias; the GEMM adds W * x[n] to it (beta = 1).
+                    for (int f = 0; f < filters; f++) new Span<float>(yn + (long)f * pixels, pixels).Fill(b[f]);
+                    GemmCore.Run(new PrePackedA(packedW, g.K), new MatrixPackB(xn, pixels, transpose: false), filters, pixels, g.K, 1f, 1f, yn, pixels, gemmDegree);
+                    continue;
+                }
+                if (g.ReadsPaddedCopy && padded != image)
+                {
+                    g.PadImage(xn, copy);
+                    padded = image;
+                }
+                new ForwardChunk(g, g.ReadsPaddedCopy ? copy : xn, packedW, yn, filters).Run(chunk, gemmDegree);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One chunk of output pixels of one image: im2col written straight into the GEMM's NR-wide B panels, which the
+    /// microkernel then reads in place (one pass from the image instead of im2col + packing); row k of the panels is
+    /// all ones, the partner of the bias column of the packed filters. image is x[n], or its zero-padded copy when
+    /// the geometry reads one.
+    /// </summary>
+    private readonly struct ForwardChunk(ConvGeometry g, float* image, float* packedW, float* yn, int filters)
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Run(int index, int gemmDegree)
+        {
+            int pixels = g.Pixels, k = g.K, chunk = g.ChunkPixels, p0 = index * chunk, count = Math.Min(chunk, pixels - p0);
+            int nr = GemmBlocking.For(filters).NR, reduction = k + 1;
+            nint panelStride = (nint)reduction * nr;
+            {
+                float* pc = Scratch.Get(Scratch.Role.Columns, (long)reduction * RoundUp(chunk, nr));
+                for (int r = 0; r < k; r++)
+                {
+                    float* row = pc + (nint)r * nr;
+                    if (g.WindowsInsideSource) g.FillRowFromPadded(image, r, p0, count, row, nr, panelStride);
+                    else g.FillRow(image, r, p0, count, row, nr, panelStride);
+                }
+                for (float* ones = pc + (nint)k * nr, end = ones + (count + nr - 1) / nr * panelStride; ones < end; ones += panelStride)
+                    new Span<float>(ones, nr).Fill(1f);
+                GemmCore.Run(new PrePackedA(packedW, reduction), new PrePackedB(pc, reduction), filters, count, reduction, 1f, 0f, yn + p0, pixels, gemmDegree);
+            }
+        }
+    }
+
+    private readonly struct BackwardDataImage(ConvGeometry g, float* dout, float* packedWT, float* dx, int filters, int gemmDegree) : IIndexAction
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Invoke(int image)
+        {
+            int pixels = g.Pixels, k = g.K, chunk = g.ChunkPixels;
+            float* dn = dout + (long)image * filters * pixels, dxn = dx + (long)image * g.C * g.H * g.W;
+            var filtersT = new PrePackedA(packedWT, filters);
+            if (g.IsPointwise)
+            {
+                // dx[n] (C x HW) = W^T (C x F) * dout[n] (F x HW), written directly.
+                GemmCore.Run(filtersT, new MatrixPackB(dn, pixels, transpose: false), k, pixels, filters, 1f, 0f, dxn, pixels, gemmDegree);
+                return;
+            }
+            new Span<float>(dxn, g.C * g.H * g.W).Clear();
+            {
+                float* pc = Scratch.Get(Scratch.Role.Columns, (long)k * chunk);
+                for (int p0 = 0; p0 < pixels; p0 += chunk)
+                {
+                    int count = Math.Min(chunk, pixels - p0);
+                    GemmCore.Run(filtersT, new MatrixPackB(dn + p0, pixels, transpose: false), k, count, filters, 1f, 0f, pc, count, gemmDegree);
+                    if (gemmDegree > 1) Parallelism.For(g.C, gemmDegree, new Col2ImChannels(g, pc, p0, count, dxn));
+                    else g.Col2ImAdd(pc, p0, count, dxn);
+                }
+            }
+        }
+    }
+
+    private readonly struct BiasSums(float* dout, float* db, int images, int filters, int pixels) : IIndexAction
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Invoke(int f)
+        {
+            float sum = 0f;
+            for (int i = 0; i < images; i++) sum += TensorPrimitives.Sum(new ReadOnlySpan<float>(dout + ((long)i * filters + f) * pixels, pixels));
+            db[f] = sum;
+        }
+    }
+
+    /// <summary>col2im of channel c only: channels land in disjoint planes of dx.</summary>
+    private readonly struct Col2ImChannels(ConvGeometry g, float* dcols, int p0, int count, float* dx) : IIndexAction
+    {
+        public void Invoke(int c) => g.Col2ImAdd(dcols, p0, count, dx, c, c + 1);
+    }
+
+    /// <summary>
+    /// dw = sum over images of dout[n] (F x pixels) * im2col(x[n])^T (pixels x K), in one of two orders chosen by the
+    /// geometry alone (never by the thread count, so results do not depend on it):
+    /// <list type="bullet">
+    /// <item>dw has at least <see cref="MinPanelsForColumnSplit"/> NR-wide column panels (or there is one image): images
+    /// are added in order, and each thread takes a range of whole column panels through every image (no barrier per
+    /// image or KC slice; splitting each image's GEMM scaled (8,64,56,56) backward by only 1.07x on 2 threads).</item>
+    /// <item>fewer panels (a few filters over few channels, e.g. 32 x 3 x 7 x 7: 5 panels, which split 3 : 2): the images
+    /// fall into min(N, <see cref="ImageBlocks"/>) fixed blocks; each block's partial dw is computed by one thread, and
+    /// the partials are added in block order.</item>
+    /// </list>
+    /// </summary>
+    public static void BackwardFilter(ConvGeometry g, float* dout, float* x, float* dw, int images, int filters, int degree)
+    {
+        int nr = GemmBlocking.For(filters).NR, panels = (g.K + nr - 1) / nr;
+        int threads = Partition.Threads(degree, (long)images * g.Pixels * g.K * filters, MinMultiplyAddsPerThread);
+        if (panels >= MinPanelsForColumnSplit || images == 1)
+        {
+            int groups = Math.Min(threads, panels);
+            Parallelism.For(groups, groups, new FilterColumns(g, dout, x, dw, 0, images, filters, nr, panels, groups));
+            return;
+        }
+        int blocks = Math.Min(images, ImageBlocks);
+        long size = (long)filters * g.K;
+        float* partials = Scratch.Get(Scratch.Role.Partials, (blocks - 1) * size);
+        Parallelism.For(blocks, threads, new FilterBlocks(g, dout, x, dw, partials, images, blocks, filters, nr, panels));
+        var sum = new Span<float>(dw, (int)size);
+        for (int b = 1; b < blocks; b++) TensorPrimitives.Add(sum, new ReadOnlySpan<float>(partials + (b - 1) * size, (int)size), sum);
+    }
+
+    /// <summary>Column panels of dw below which the filter gradient splits images into blocks instead (see BackwardFilter).</summary>
+    private const int MinPanelsForColumnSplit = 8;
+
+    /// <summary>Image blocks of the block order: enough for 8 threads, and at most 7 partial copies of dw.</summary>
+    private const int ImageBlocks = 8;
+
+    /// <summary>dw[:, first..end) of the NR-wide column panels of group `group` of `groups`, summed over images [n0, n1).</summary>
+    private readonly struct FilterColumns(ConvGeometry g, float* dout, float* x, float* dw, int n0, int n1, int filters, int nr, int panels, int groups)
+        : IIndexAction
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Invoke(int group)
+        {
+            int pixels = g.Pixels, k = g.K;
+            int first = (int)((long)panels * group / groups) * nr, end = Math.Min(k, (int)((long)panels * (group + 1) / groups) * nr);
+            for (int n = n0; n < n1; n++)
+            {
+                float* dn = dout + (long)n * filters * pixels, xn = x + (long)n * g.C * g.H * g.W;
+                var doutA = new MatrixPackA(dn, pixels, transpose: false);
+                float beta = n == n0 ? 0f : 1f;
+                if (g.IsPointwise)
+                    GemmCore.Run(doutA, new MatrixPackB(xn + (long)first * pixels, pixels, transpose: true), filters, end - first, pixels, 1f, beta, dw + first, k, 1);
+                else
+                    GemmCore.Run(doutA, new Im2ColTransposedPackB(g, xn, first), filters, end - first, pixels, 1f, beta, dw + first, k, 1);
+            }
+        }
+    }
+
+    /// <summary>Block `block`'s partial dw (block 0 straight into dw, the others into their partial) over its images.</summary>
+    private readonly struct FilterBlocks(ConvGeometry g, float* dout, float* x, float* dw, float* partials, int images, int blocks, int filters, int nr, int panels)
+        : IIndexAction
+    {
+        public void Invoke(int block)
+        {
+            (int n0, int n1) = Partition.Range(images, block, blocks);
+            float* target = block == 0 ? dw : partials + (block - 1) * (long)filters * g.K;
+            new FilterColumns(g, dout, x, target, n0, n1, filters, nr, panels, 1).Invoke(0);
+        }
+    }
+
+    private static int RoundUp(int x, int to) => (x + to - 1) / to * to;
+}
