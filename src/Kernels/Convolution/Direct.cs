@@ -37,21 +37,29 @@ internal static unsafe class Direct
     {
         var rows = new Rows(g, x, packedW, y, filters, images);
         int threads = Partition.Threads(degree, (long)images * g.Pixels * (g.K + 1) * filters, Im2ColGemm.MinMultiplyAddsPerThread);
-        ForkJoin.Run(Math.Min(threads, images * g.OutH), ref rows);
+        ForkJoin.Run(Math.Min(threads, rows.Count), ref rows);
     }
 
-    /// <summary>(image, output row) items, image-major, in contiguous ranges per member; each member pads each image it reaches once.</summary>
+    /// <summary>
+    /// Output rows per item: one when a row fills at least a vector of the tile (NR = two vectors of output columns),
+    /// else two, one per vector: (100,3,31,31) stride 2 has 16 output columns, half a 32-wide tile.
+    /// </summary>
+    private static int RowsPerItem(in ConvGeometry g, int filters) => g.OutW <= PrePackedGemm.PanelWidth(filters) / 2 ? 2 : 1;
+
+    /// <summary>(image, output rows) items, image-major, in contiguous ranges per member; each member pads each image it reaches once.</summary>
     private readonly struct Rows(ConvGeometry g, float* x, float* packedW, float* y, int filters, int images) : ITeamBody
     {
+        public int Count => images * ((g.OutH + RowsPerItem(g, filters) - 1) / RowsPerItem(g, filters));
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(in Team team)
         {
-            (int first, int end) = Partition.Range(images * g.OutH, team.Index, team.Size);
+            (int first, int end) = Partition.Range(Count, team.Index, team.Size);
             if (first == end) return;
             long length = PaddedLength(g, filters);
             float* padded = Scratch.Get(Scratch.Role.PaddedImage, length);
             int* offsets = (int*)Scratch.Get(Scratch.Role.Rows, g.K);
-            int hp = g.H + 2 * g.Pad, wp = g.W + 2 * g.Pad;
+            int hp = g.H + 2 * g.Pad, wp = g.W + 2 * g.Pad, pair = RowsPerItem(g, filters), perImage = (g.OutH + pair - 1) / pair;
             for (int p = 0; p < g.K; p++)
             {
                 int kw = p % g.KW, kh = p / g.KW % g.KH, c = p / (g.KW * g.KH);
@@ -60,7 +68,7 @@ internal static unsafe class Direct
             int current = -1;
             for (int item = first; item < end; item++)
             {
-                int image = item / g.OutH, i = item % g.OutH;
+                int image = item / perImage, i = item % perImage * pair, rows = Math.Min(pair, g.OutH - i);
                 if (image != current)
                 {
                     Pad(g, x + (long)image * g.C * g.H * g.W, padded, length);
@@ -71,12 +79,12 @@ internal static unsafe class Direct
                 switch (Isa.Width)
                 {
                     case SimdWidth.Vector512 when GemmBlocking.For(filters) == GemmBlocking.Avx512Narrow:
-                        Row<MicroKernel8x2V<Vector512<float>, V512>>(g, origin, offsets, packedW, yRow, filters);
+                        Row<MicroKernel8x2V<Vector512<float>, V512>>(g, origin, rows, offsets, packedW, yRow, filters);
                         break;
-                    case SimdWidth.Vector512: Row<MicroKernel12x2V<Vector512<float>, V512>>(g, origin, offsets, packedW, yRow, filters); break;
-                    case SimdWidth.Vector256: Row<MicroKernel6x2V<Vector256<float>, V256>>(g, origin, offsets, packedW, yRow, filters); break;
-                    case SimdWidth.Vector128: Row<MicroKernel6x2V<Vector128<float>, V128>>(g, origin, offsets, packedW, yRow, filters); break;
-                    default: Row<MicroKernel6x2V<float, ScalarOps>>(g, origin, offsets, packedW, yRow, filters); break;
+                    case SimdWidth.Vector512: Row<MicroKernel12x2V<Vector512<float>, V512>>(g, origin, rows, offsets, packedW, yRow, filters); break;
+                    case SimdWidth.Vector256: Row<MicroKernel6x2V<Vector256<float>, V256>>(g, origin, rows, offsets, packedW, yRow, filters); break;
+                    case SimdWidth.Vector128: Row<MicroKernel6x2V<Vector128<float>, V128>>(g, origin, rows, offsets, packedW, yRow, filters); break;
+                    default: Row<MicroKernel6x2V<float, ScalarOps>>(g, origin, rows, offsets, packedW, yRow, filters); break;
                 }
             }
         }
@@ -92,28 +100,42 @@ internal static unsafe class Direct
                 ShortRuns.Copy(x + ((long)c * g.H + h) * g.W, padded + ((long)c * hp + h + g.Pad) * wp + g.Pad, g.W);
     }
 
-    /// <summary>One output row of every filter: MR x NR tiles, edge tiles through a temporary.</summary>
+    /// <summary>
+    /// One output row (or two short ones, one per vector of the tile) of every filter: MR x NR tiles, edge tiles and
+    /// row pairs through a temporary.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Row<TK>(in ConvGeometry g, float* origin, int* offsets, float* packedW, float* yRow, int filters) where TK : IMicroKernel
+    private static void Row<TK>(in ConvGeometry g, float* origin, int rows, int* offsets, float* packedW, float* yRow, int filters) where TK : IMicroKernel
     {
-        int mr = TK.MR, nr = TK.NR, k = g.K, reduction = k + 1;
+        int mr = TK.MR, nr = TK.NR, half = nr / 2, k = g.K, reduction = k + 1, wp = g.W + 2 * g.Pad;
         nint plane = (nint)g.OutH * g.OutW;
         float* edge = stackalloc float[mr * nr];
+        bool paired = g.OutW <= half;
         for (int j0 = 0; j0 < g.OutW; j0 += nr)
         {
             int cols = Math.Min(nr, g.OutW - j0);
-            float* columnOrigin = origin + (nint)j0 * g.Stride;
+            float* origin0 = origin + (nint)j0 * g.Stride;
+            // The second vector: the next columns of this row, or the first columns of the next output row.
+            float* origin1 = paired ? origin + (rows > 1 ? (nint)g.Stride * wp : 0) : origin0 + (nint)half * g.Stride;
             for (int f0 = 0; f0 < filters; f0 += mr)
             {
-                int rows = Math.Min(mr, filters - f0);
+                int fs = Math.Min(mr, filters - f0);
                 float* a = packedW + (nint)(f0 / mr) * mr * reduction;
                 float* tile = yRow + f0 * plane + j0;
-                bool whole = rows == mr && cols == nr;
-                if (g.Stride == 1) TK.RunDirect<Stride1>(k, a, columnOrigin, offsets, whole ? tile : edge, whole ? plane : nr);
-                else TK.RunDirect<Stride2>(k, a, columnOrigin, offsets, whole ? tile : edge, whole ? plane : nr);
+                bool whole = !paired && fs == mr && cols == nr;
+                if (g.Stride == 1) TK.RunDirect<Stride1>(k, a, origin0, origin1, offsets, whole ? tile : edge, whole ? plane : nr);
+                else TK.RunDirect<Stride2>(k, a, origin0, origin1, offsets, whole ? tile : edge, whole ? plane : nr);
                 if (whole) continue;
-                for (int r = 0; r < rows; r++)
-                    new ReadOnlySpan<float>(edge + r * nr, cols).CopyTo(new Span<float>(tile + r * plane, cols));
+                for (int r = 0; r < fs; r++)
+                {
+                    if (!paired)
+                    {
+                        new ReadOnlySpan<float>(edge + r * nr, cols).CopyTo(new Span<float>(tile + r * plane, cols));
+                        continue;
+                    }
+                    for (int q = 0; q < rows; q++)
+                        new ReadOnlySpan<float>(edge + r * nr + q * half, g.OutW).CopyTo(new Span<float>(tile + r * plane + q * g.OutW, g.OutW));
+                }
             }
         }
     }

@@ -53,41 +53,55 @@ internal static unsafe class Winograd
             }
         }
 
-        /// <summary>Rows [o0, o0 + mr) of every U: taps transposed to run over inputs, transformed a vector of inputs at a time, transposed into the panel.</summary>
+        /// <summary>
+        /// Rows [o0, o0 + mr) of every U, a vector of output rows at a time: the nine taps of input i gathered across
+        /// the panel's outputs, transformed, and stored where the packed panel keeps them (element (r, i) at
+        /// i * mr + r), so nothing is transposed. Lanes past the panel's last output are zero (the packing's padding).
+        /// </summary>
         private void Panel<TVec, TOps>(int panel) where TVec : unmanaged where TOps : IVectorOps<TVec>
         {
             int outputs = gradient ? channels : filters, inputs = gradient ? filters : channels, mr = PrePackedGemm.PanelHeight(outputs);
-            int lanes = TOps.Count, padded = (inputs + lanes - 1) / lanes * lanes, o0 = panel * mr;
+            int lanes = TOps.Count, o0 = panel * mr, rows = Math.Min(mr, outputs - o0);
             long length = PrePacked.Length(outputs, inputs);
-            // taps: 9 x padded (tap-major, inputs contiguous); rows: 36 x mr x padded.
-            float* taps = Scratch.Get(Scratch.Role.Transposed, 9L * padded + 36L * mr * padded);
-            float* rows = taps + 9L * padded;
-            new Span<float>(rows, 36 * mr * padded).Clear(); // rows past the last output stay zero in the panel
-            TVec* g = stackalloc TVec[9], gg = stackalloc TVec[18], row = stackalloc TVec[6];
-            for (int o = o0; o < Math.Min(outputs, o0 + mr); o++)
-            {
-                // taps[t][i] = g_i[t]: forward g_i = w[o, i], gradient g_i = w[i, o] rotated (tap t read at 8 - t).
-                if (gradient) Simd.Transpose.Matrix(w + (long)o * 9, (nint)channels * 9, inputs, 9, taps, padded);
-                else Simd.Transpose.Matrix(w + (long)o * channels * 9, 9, inputs, 9, taps, padded);
-                for (int i = 0; i < padded; i += lanes)
+            float* dst = u + (long)panel * mr * inputs;
+            // Forward: g = w[o, i] (outputs o are C*9 floats apart); gradient: g = w[i, o] rotated (outputs 9 apart).
+            int stride = gradient ? 9 : channels * 9;
+            TVec* g = stackalloc TVec[9], gg = stackalloc TVec[18], row = stackalloc TVec[6], masks = stackalloc TVec[(mr + lanes - 1) / lanes];
+            float* tail = stackalloc float[lanes];
+            for (int r0 = 0, gi = 0; r0 < mr; r0 += lanes, gi++)
+                masks[gi] = TOps.Load(in LaneMask[16 - Math.Clamp(rows - r0, 0, lanes)]);
+            for (int i = 0; i < inputs; i++)
+                for (int r0 = 0, gi = 0; r0 < mr; r0 += lanes, gi++)
                 {
-                    for (int t = 0; t < 9; t++) g[t] = TOps.Load(in taps[(gradient ? 8 - t : t) * (nint)padded + i]);
+                    int count = Math.Max(1, Math.Min(lanes, rows - r0));
+                    float* first = gradient ? w + ((long)i * channels + Math.Min(o0 + r0, outputs - 1)) * 9 : w + ((long)Math.Min(o0 + r0, outputs - 1) * channels + i) * 9;
+                    for (int t = 0; t < 9; t++) g[t] = TOps.Gather(first + (gradient ? 8 - t : t), stride, count);
                     // G g (6 x 3), column by column, then (G g) G^T (6 x 6), row by row.
                     for (int col = 0; col < 3; col++)
                         FilterTransform1D<TVec, TOps>(g[col], g[3 + col], g[6 + col], gg + col, 3);
+                    // The last vector of the panel's last input would run past the panel: it goes through tail.
+                    bool spills = i == inputs - 1 && r0 + lanes > mr;
                     for (int r = 0; r < 6; r++)
                     {
                         FilterTransform1D<TVec, TOps>(gg[3 * r], gg[3 * r + 1], gg[3 * r + 2], row, 1);
                         for (int c = 0; c < 6; c++)
-                            TOps.Store(row[c], ref rows[((nint)(6 * r + c) * mr + (o - o0)) * padded + i]);
+                        {
+                            float* at = dst + (6 * r + c) * length + (long)i * mr + r0;
+                            TVec value = TOps.And(row[c], masks[gi]);
+                            if (!spills) TOps.Store(value, ref *at);
+                            else
+                            {
+                                TOps.Store(value, ref *tail);
+                                new ReadOnlySpan<float>(tail, mr - r0).CopyTo(new Span<float>(at, mr - r0));
+                            }
+                        }
                     }
                 }
-            }
-            // Each U[xi nu] panel is the transpose of its mr x inputs rows block: column-major within the panel.
-            for (int k = 0; k < 36; k++)
-                Simd.Transpose.Matrix(rows + (nint)k * mr * padded, padded, mr, inputs, u + k * length + (long)panel * mr * inputs, mr);
         }
     }
+
+    /// <summary>All-ones lanes then zeros: loading at 16 - n gives a mask of the first n lanes (n &lt;= 16).</summary>
+    private static readonly float[] LaneMask = [.. Enumerable.Repeat(BitConverter.Int32BitsToSingle(-1), 16), .. new float[16]];
 
     /// <summary>G applied to (g0, g1, g2): six values written at out[0], out[stride], ...</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -145,9 +159,12 @@ internal static unsafe class Winograd
             (N, C, H, W, F, Pad, OutH, OutW) = (x.N, x.C, x.H, x.W, outputs, pad, outH, outW);
             (TilesX, TilesY) = ((outW + 3) / 4, (outH + 3) / 4);
             (Nr, Mr) = (PrePackedGemm.PanelWidth(outputs), PrePackedGemm.PanelHeight(outputs));
-            // About 1 MiB of V and M per block (36 x (C + F) floats per tile), in whole NR-wide panels, 1 to 16 of them.
-            long perTile = 36L * 4 * (x.C + RoundUp(outputs, Mr));
-            BlockTiles = (int)Math.Clamp(((1L << 20) / perTile + Nr - 1) / Nr * Nr, Nr, 16L * Nr);
+            // At most about 1 MiB of V and M per block (36 x (C + F) floats per tile), in whole NR-wide panels (1 to 16),
+            // and at least 8 blocks where the tiles allow, so threads get even shares: (1,64,56,56) has 196 tiles, and
+            // blocks of 64 left a last block of 4 (and one thread a quarter less work).
+            long perTile = 36L * 4 * (x.C + RoundUp(outputs, Mr)), tiles = (long)x.N * ((outH + 3) / 4) * ((outW + 3) / 4);
+            long budget = Math.Clamp(((1L << 20) / perTile + Nr - 1) / Nr * Nr, Nr, 16L * Nr);
+            BlockTiles = (int)Math.Clamp((tiles / 8 + Nr - 1) / Nr * Nr, Nr, budget);
         }
 
         public long Tiles => (long)N * TilesY * TilesX;
@@ -157,9 +174,12 @@ internal static unsafe class Winograd
         public long VLength => 36L * C * Columns;
         /// <summary>Floats of a block's products: 36 matrices of (F rounded to MR) x Columns, plus a vector of slack for the row reads.</summary>
         public long MLength => 36L * RoundUp(F, Mr) * Columns + 16;
-        /// <summary>Tile columns of the row temporaries, with room for the one-tile look-ahead and a whole last vector.</summary>
+        /// <summary>Tile columns of a row segment's temporaries, with room for the vector overhang.</summary>
         public int RowTiles => RoundUp(TilesX, 16) + 32;
-        public long TempLength => 150L * RowTiles + 64;
+        /// <summary>Columns of the block temporaries (36 staged rows, 24 partial outputs), with room for the vector overhang.</summary>
+        public int StageColumns => RoundUp(BlockTiles, 16) + 32;
+        /// <summary>The padded input row, 36 staged rows and 24 partial outputs.</summary>
+        public long TempLength => 4L * RowTiles + 16 + 60L * StageColumns + 64;
     }
 
     /// <summary>Throws before anything is written when a buffer of the call would exceed the largest scratch buffer.</summary>
@@ -203,41 +223,64 @@ internal static unsafe class Winograd
         }
     }
 
-    /// <summary>One block of tiles: input transform into B panels, 36 products, output transform into y.</summary>
+    /// <summary>
+    /// One block of tiles. Per channel: each tile row segment is staged (its six input rows split four ways by column
+    /// and transformed across, B^T d, into 36 rows over the block's tile columns), then the whole block is transformed
+    /// down (B^T (.) B) a vector of tiles at a time and stored straight into the B panels. The 36 products follow, then
+    /// per filter the same two passes backwards (A^T M, then (.) A interleaved into output rows).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block<TVec, TOps>(in Plan plan, int block, float* x, float* u, float* b, float* y, float* v, float* m, float* temp)
         where TVec : unmanaged where TOps : IVectorOps<TVec>
     {
         long t0 = (long)block * plan.BlockTiles, t1 = Math.Min(plan.Tiles, t0 + plan.BlockTiles);
-        int columns = plan.Columns, tilesPerImage = plan.TilesY * plan.TilesX;
+        int columns = plan.Columns, used = (int)(t1 - t0);
         long vStride = (long)plan.C * columns, uStride = PrePacked.Length(plan.F, plan.C), mStride = (long)RoundUp(plan.F, plan.Mr) * columns;
-        // Columns past the block's last tile are multiplied too (whole panels): they must hold zeros, not stale data.
-        if (t1 - t0 < columns) ClearTailColumns(v, plan, (int)(t1 - t0));
+        float* row = temp, stage = row + 4L * plan.RowTiles + 16;
+        // Columns past the block's last tile in its last panel are multiplied too: they must hold zeros, not stale data.
+        if (used % plan.Nr != 0) ClearTailColumns(v, plan, used);
 
-        for (long t = t0; t < t1;)
+        for (int c = 0; c < plan.C; c++)
         {
-            int n = (int)(t / tilesPerImage), rest = (int)(t % tilesPerImage), ty = rest / plan.TilesX, tx0 = rest % plan.TilesX;
-            int nt = (int)Math.Min(plan.TilesX - tx0, t1 - t), col = (int)(t - t0);
-            for (int c = 0; c < plan.C; c++)
-                InputRow<TVec, TOps>(plan, x + ((long)n * plan.C + c) * plan.H * plan.W, ty, tx0, nt, v + (long)c * plan.Nr, col, vStride, temp);
-            t += nt;
+            for (var segments = new Segments(plan, t0, t1); segments.Next(out int n, out int ty, out int tx0, out int nt, out int col);)
+                StageInput<TVec, TOps>(plan, x + ((long)n * plan.C + c) * plan.H * plan.W, ty, tx0, nt, col, row, stage);
+            TransformInput<TVec, TOps>(plan, used, stage, v + (long)c * plan.Nr, vStride);
         }
+        // Only the panels the block's tiles reach (a short last block multiplies fewer columns).
+        int reached = RoundUp(used, plan.Nr);
         for (int k = 0; k < 36; k++)
-            PrePackedGemm.Multiply(u + k * uStride, v + k * vStride, plan.F, columns, plan.C, m + k * mStride, columns);
-        for (long t = t0; t < t1;)
+            PrePackedGemm.Multiply(u + k * uStride, v + k * vStride, plan.F, reached, plan.C, m + k * mStride, columns);
+        for (int f = 0; f < plan.F; f++)
         {
-            int n = (int)(t / tilesPerImage), rest = (int)(t % tilesPerImage), ty = rest / plan.TilesX, tx0 = rest % plan.TilesX;
-            int nt = (int)Math.Min(plan.TilesX - tx0, t1 - t), col = (int)(t - t0);
-            for (int f = 0; f < plan.F; f++)
-                OutputRow<TVec, TOps>(plan, m + (long)f * columns + col, mStride, y + ((long)n * plan.F + f) * plan.OutH * plan.OutW, ty, tx0, nt,
-                    b == null ? 0f : b[f], temp);
-            t += nt;
+            float* partial = stage;
+            TransformOutput<TVec, TOps>(plan, used, m + (long)f * columns, mStride, partial);
+            float bias = b == null ? 0f : b[f];
+            for (var segments = new Segments(plan, t0, t1); segments.Next(out int n, out int ty, out int tx0, out int nt, out int col);)
+                WriteOutput<TVec, TOps>(plan, partial, col, y + ((long)n * plan.F + f) * plan.OutH * plan.OutW, ty, tx0, nt, bias, row);
+        }
+    }
+
+    /// <summary>The block's tiles [t0, t1) as tile row segments: image, tile row, first tile column, count, block column.</summary>
+    private struct Segments(Plan plan, long first, long end)
+    {
+        private long _t = first;
+        private readonly long _first = first;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool Next(out int image, out int tileRow, out int firstTile, out int tiles, out int column)
+        {
+            int tilesPerImage = plan.TilesY * plan.TilesX, rest = (int)(_t % tilesPerImage);
+            (image, tileRow, firstTile) = ((int)(_t / tilesPerImage), rest / plan.TilesX, rest % plan.TilesX);
+            tiles = (int)Math.Min(plan.TilesX - firstTile, end - _t);
+            column = (int)(_t - _first);
+            _t += tiles;
+            return tiles > 0;
         }
     }
 
     private static void ClearTailColumns(float* v, in Plan plan, int used)
     {
-        int nr = plan.Nr, firstPanel = used / nr, panels = plan.Columns / nr;
+        int nr = plan.Nr, firstPanel = used / nr, panels = (used + nr - 1) / nr;
         for (int k = 0; k < 36; k++)
             for (int p = firstPanel; p < panels; p++)
                 for (int c = 0; c < plan.C; c++)
@@ -248,109 +291,118 @@ internal static unsafe class Winograd
     }
 
     /// <summary>
-    /// The input transform of tiles [tx0, tx0 + nt) of tile row ty in one channel plane: each of the six input rows is
-    /// zero-padded into a temporary, split 4 ways by column (tile column i reads row columns 4i .. 4i + 5), and
-    /// transformed across (B^T d); the six results are transformed down (B^T (.) B) and written as row c of the 36
-    /// B operands, columns col .. col + nt (dst points at row c of operand 0).
+    /// Stages tiles [tx0, tx0 + nt) of tile row ty of one channel plane at block columns col..: each of the six input
+    /// rows is zero-padded into a temporary and split four ways by column (tile i reads row columns 4i .. 4i + 5: the
+    /// splits of the row and of the row four floats on), then transformed across (B^T d) into stage row 6 r + nu.
+    /// Vectors may run past nt: the next segment overwrites those columns, and the stage has room for the overhang.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InputRow<TVec, TOps>(in Plan plan, float* plane, int ty, int tx0, int nt, float* dst, int col, long vStride, float* temp)
+    private static void StageInput<TVec, TOps>(in Plan plan, float* plane, int ty, int tx0, int nt, int col, float* row, float* stage)
         where TVec : unmanaged where TOps : IVectorOps<TVec>
     {
-        int lanes = TOps.Count, stride = plan.RowTiles, vectors = (nt + lanes - 1) / lanes * lanes;
-        float* row = temp, k = row + 4L * stride + 16, h = k + 4L * stride, rows36 = h + 36L * stride;
-        int q0 = 4 * tx0 - plan.Pad, width = 4 * (vectors + lanes);
+        int lanes = TOps.Count, columns = plan.StageColumns, vectors = (nt + lanes - 1) / lanes * lanes;
+        int q0 = 4 * tx0 - plan.Pad, width = 4 * (vectors + 1);
         TVec* t = stackalloc TVec[6];
         for (int r = 0; r < 6; r++)
         {
             int hIn = 4 * ty - plan.Pad + r;
             // The padded row: zeros outside the image, input columns q0 .. q0 + width inside.
             int a = Math.Clamp(-q0, 0, width), z = Math.Clamp(plan.W - q0, a, width);
-            if ((uint)hIn >= (uint)plan.H) { a = z = width; }
+            if ((uint)hIn >= (uint)plan.H) a = z = width;
             new Span<float>(row, a).Clear();
             if (z > a) new ReadOnlySpan<float>(plane + (long)hIn * plan.W + q0 + a, z - a).CopyTo(new Span<float>(row + a, z - a));
-            new Span<float>(row + z, width - z).Clear();
-            // k_j[i] = row[4 i + j] for j < 4: two rounds of even/odd splits of four vectors.
-            for (int i = 0; i < vectors + lanes; i += lanes)
+            new Span<float>(row + z, width - z + 3 * lanes).Clear();
+            float* h = stage + 6 * r * (nint)columns + col;
+            for (int i = 0; i < vectors; i += lanes)
             {
-                TVec v0 = TOps.Load(in row[4 * i]), v1 = TOps.Load(in row[4 * i + lanes]), v2 = TOps.Load(in row[4 * i + 2 * lanes]), v3 = TOps.Load(in row[4 * i + 3 * lanes]);
+                // d_j[i] = row[4 i + j]: two rounds of even/odd splits; d4, d5 from the same splits four floats on.
+                float* s = row + 4 * i;
+                TVec v0 = TOps.Load(in s[0]), v1 = TOps.Load(in s[lanes]), v2 = TOps.Load(in s[2 * lanes]), v3 = TOps.Load(in s[3 * lanes]);
                 TVec e1 = TOps.Even(v0, v1), o1 = TOps.Odd(v0, v1), e2 = TOps.Even(v2, v3), o2 = TOps.Odd(v2, v3);
-                TOps.Store(TOps.Even(e1, e2), ref k[i]);
-                TOps.Store(TOps.Even(o1, o2), ref k[stride + i]);
-                TOps.Store(TOps.Odd(e1, e2), ref k[2 * stride + i]);
-                TOps.Store(TOps.Odd(o1, o2), ref k[3 * stride + i]);
-            }
-            // Across: tile i reads d = (k0[i], k1[i], k2[i], k3[i], k0[i + 1], k1[i + 1]).
-            for (int i = 0; i < vectors; i += lanes)
-            {
-                InputTransform1D<TVec, TOps>(TOps.Load(in k[i]), TOps.Load(in k[stride + i]), TOps.Load(in k[2 * stride + i]), TOps.Load(in k[3 * stride + i]),
-                    TOps.Load(in k[i + 1]), TOps.Load(in k[stride + i + 1]), t, 1);
-                for (int j = 0; j < 6; j++) TOps.Store(t[j], ref h[(6 * r + j) * (nint)stride + i]);
-            }
-        }
-        // Down: V[xi, nu] = B^T over the six rows of column nu.
-        for (int nu = 0; nu < 6; nu++)
-            for (int i = 0; i < vectors; i += lanes)
-            {
-                InputTransform1D<TVec, TOps>(TOps.Load(in h[nu * (nint)stride + i]), TOps.Load(in h[(6 + nu) * (nint)stride + i]),
-                    TOps.Load(in h[(12 + nu) * (nint)stride + i]), TOps.Load(in h[(18 + nu) * (nint)stride + i]),
-                    TOps.Load(in h[(24 + nu) * (nint)stride + i]), TOps.Load(in h[(30 + nu) * (nint)stride + i]), t, 1);
-                for (int xi = 0; xi < 6; xi++) TOps.Store(t[xi], ref rows36[(6 * xi + nu) * (nint)stride + i]);
-            }
-        // Scatter each operand's run into its NR-wide panels: column j of row c at ((j / NR) * C + c) * NR + j % NR.
-        int nr = plan.Nr;
-        for (int kk = 0; kk < 36; kk++)
-        {
-            float* src = rows36 + kk * (nint)stride, panelRow = dst + kk * vStride;
-            for (int j = col, done = 0; done < nt;)
-            {
-                int piece = Math.Min(nt - done, nr - j % nr);
-                ShortRuns.Copy(src + done, panelRow + (long)(j / nr) * plan.C * nr + j % nr, piece);
-                done += piece;
-                j += piece;
+                TVec w0 = TOps.Load(in s[4]), w1 = TOps.Load(in s[4 + lanes]), w2 = TOps.Load(in s[4 + 2 * lanes]), w3 = TOps.Load(in s[4 + 3 * lanes]);
+                TVec e1b = TOps.Even(w0, w1), o1b = TOps.Odd(w0, w1), e2b = TOps.Even(w2, w3), o2b = TOps.Odd(w2, w3);
+                InputTransform1D<TVec, TOps>(TOps.Even(e1, e2), TOps.Even(o1, o2), TOps.Odd(e1, e2), TOps.Odd(o1, o2), TOps.Even(e1b, e2b), TOps.Even(o1b, o2b), t, 1);
+                for (int nu = 0; nu < 6; nu++) TOps.Store(t[nu], ref h[nu * (nint)columns + i]);
             }
         }
     }
 
     /// <summary>
-    /// The output transform of tiles [tx0, tx0 + nt) of tile row ty for one filter: the 36 products (operand k's
-    /// row f at src + k * mStride) are transformed down (A^T M) and across (. A), interleaved back into four output
-    /// rows, and written with the bias where they fall inside the output.
+    /// The down pass of the input transform over the block's staged columns: V[xi, nu] = B^T over the six staged rows
+    /// of column nu, a vector of tiles at a time, stored as row c of the 36 B operands (dst points at row c of operand
+    /// 0). Panels are a whole number of vectors wide, so every store lands inside one panel.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void OutputRow<TVec, TOps>(in Plan plan, float* src, long mStride, float* plane, int ty, int tx0, int nt, float bias, float* temp)
+    private static void TransformInput<TVec, TOps>(in Plan plan, int used, float* stage, float* dst, long vStride)
         where TVec : unmanaged where TOps : IVectorOps<TVec>
     {
-        int lanes = TOps.Count, stride = plan.RowTiles, vectors = (nt + lanes - 1) / lanes * lanes;
-        float* p = temp, outRow = p + 24L * stride;
-        TVec* o = stackalloc TVec[4];
-        // Down: P[r][nu] = A^T over the six products of column nu.
-        for (int nu = 0; nu < 6; nu++)
-            for (int i = 0; i < vectors; i += lanes)
+        int lanes = TOps.Count, columns = plan.StageColumns, nr = plan.Nr;
+        TVec* t = stackalloc TVec[6];
+        for (int j = 0; j < used; j += lanes)
+        {
+            float* panel = dst + (long)(j / nr) * plan.C * nr + j % nr;
+            for (int nu = 0; nu < 6; nu++)
             {
-                OutputTransform1D<TVec, TOps>(TOps.Load(in src[nu * mStride + i]), TOps.Load(in src[(6 + nu) * mStride + i]), TOps.Load(in src[(12 + nu) * mStride + i]),
-                    TOps.Load(in src[(18 + nu) * mStride + i]), TOps.Load(in src[(24 + nu) * mStride + i]), TOps.Load(in src[(30 + nu) * mStride + i]), o, 1);
-                for (int r = 0; r < 4; r++) TOps.Store(o[r], ref p[(6 * r + nu) * (nint)stride + i]);
+                float* h = stage + nu * (nint)columns + j;
+                InputTransform1D<TVec, TOps>(TOps.Load(in h[0]), TOps.Load(in h[6 * columns]), TOps.Load(in h[12 * columns]), TOps.Load(in h[18 * columns]),
+                    TOps.Load(in h[24 * columns]), TOps.Load(in h[30 * columns]), t, 1);
+                for (int xi = 0; xi < 6; xi++) TOps.Store(t[xi], ref panel[(6 * xi + nu) * vStride]);
             }
-        int x0 = 4 * tx0, count = Math.Min(4 * nt, plan.OutW - x0);
+        }
+    }
+
+    /// <summary>
+    /// The down pass of the output transform for one filter over the block's columns: P[r][nu] = A^T over the six
+    /// products of column nu (operand k's row f at src + k * mStride), into partial row 6 r + nu.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformOutput<TVec, TOps>(in Plan plan, int used, float* src, long mStride, float* partial)
+        where TVec : unmanaged where TOps : IVectorOps<TVec>
+    {
+        int lanes = TOps.Count, columns = plan.StageColumns;
+        TVec* o = stackalloc TVec[4];
+        for (int j = 0; j < used; j += lanes)
+            for (int nu = 0; nu < 6; nu++)
+            {
+                float* mj = src + nu * mStride + j;
+                OutputTransform1D<TVec, TOps>(TOps.Load(in mj[0]), TOps.Load(in mj[6 * mStride]), TOps.Load(in mj[12 * mStride]), TOps.Load(in mj[18 * mStride]),
+                    TOps.Load(in mj[24 * mStride]), TOps.Load(in mj[30 * mStride]), o, 1);
+                for (int r = 0; r < 4; r++) TOps.Store(o[r], ref partial[(6 * r + nu) * (nint)columns + j]);
+            }
+    }
+
+    /// <summary>
+    /// The across pass for one tile row segment: y[r][4 i + s] = A^T over P[r][0..5] of tile i, the four columns of
+    /// each tile interleaved back into output row 4 ty + r, plus the bias; the row's last vectors go through a
+    /// temporary so nothing past the output row's valid columns is written.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WriteOutput<TVec, TOps>(in Plan plan, float* partial, int col, float* plane, int ty, int tx0, int nt, float bias, float* temp)
+        where TVec : unmanaged where TOps : IVectorOps<TVec>
+    {
+        int lanes = TOps.Count, columns = plan.StageColumns, x0 = 4 * tx0, count = Math.Min(4 * nt, plan.OutW - x0);
+        TVec* o = stackalloc TVec[4];
+        TVec vb = TOps.Broadcast(bias);
         for (int r = 0; r < 4; r++)
         {
             int oy = 4 * ty + r;
             if (oy >= plan.OutH) break;
-            // Across: y[r][4 i + j] = A^T over P[r][0..5] of tile i; then interleave the four columns of each tile.
-            for (int i = 0; i < vectors; i += lanes)
+            float* line = plane + (long)oy * plan.OutW + x0;
+            for (int i = 0; i < nt; i += lanes)
             {
-                float* pr = p + 6 * r * (nint)stride + i;
-                OutputTransform1D<TVec, TOps>(TOps.Load(in pr[0]), TOps.Load(in pr[stride]), TOps.Load(in pr[2 * stride]), TOps.Load(in pr[3 * stride]),
-                    TOps.Load(in pr[4 * stride]), TOps.Load(in pr[5 * stride]), o, 1);
+                float* pr = partial + 6 * r * (nint)columns + col + i;
+                OutputTransform1D<TVec, TOps>(TOps.Load(in pr[0]), TOps.Load(in pr[columns]), TOps.Load(in pr[2 * columns]), TOps.Load(in pr[3 * columns]),
+                    TOps.Load(in pr[4 * columns]), TOps.Load(in pr[5 * columns]), o, 1);
                 TVec a = TOps.ZipLow(o[0], o[2]), bb = TOps.ZipLow(o[1], o[3]), c = TOps.ZipHigh(o[0], o[2]), d = TOps.ZipHigh(o[1], o[3]);
-                TOps.Store(TOps.ZipLow(a, bb), ref outRow[4 * i]);
-                TOps.Store(TOps.ZipHigh(a, bb), ref outRow[4 * i + lanes]);
-                TOps.Store(TOps.ZipLow(c, d), ref outRow[4 * i + 2 * lanes]);
-                TOps.Store(TOps.ZipHigh(c, d), ref outRow[4 * i + 3 * lanes]);
+                // The first element of each tile (+ bias): the reference adds the bias after the sum, so do we.
+                bool whole = 4 * (i + lanes) <= count;
+                float* to = whole ? line + 4 * i : temp;
+                TOps.Store(TOps.Add(TOps.ZipLow(a, bb), vb), ref to[0]);
+                TOps.Store(TOps.Add(TOps.ZipHigh(a, bb), vb), ref to[lanes]);
+                TOps.Store(TOps.Add(TOps.ZipLow(c, d), vb), ref to[2 * lanes]);
+                TOps.Store(TOps.Add(TOps.ZipHigh(c, d), vb), ref to[3 * lanes]);
+                if (!whole) ShortRuns.Copy(temp, line + 4 * i, count - 4 * i);
             }
-            var line = new Span<float>(plane + (long)oy * plan.OutW + x0, count);
-            TensorPrimitives.Add(new ReadOnlySpan<float>(outRow, count), bias, line);
         }
     }
 

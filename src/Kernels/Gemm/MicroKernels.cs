@@ -18,11 +18,12 @@ internal unsafe interface IMicroKernel
 
     /// <summary>
     /// Direct convolution on the same register tile: the MR x NR tile <c>C = bias + A * B</c> where A is the packed
-    /// [W | b] panel (k taps, then the bias column at a[k * MR]) and B row p is read from a zero-padded image at
-    /// <c>origin + offsets[p]</c> (NR output columns of tap p, consecutive floats or every other one for stride 2)
-    /// instead of from a packed panel. C is overwritten.
+    /// [W | b] panel (k taps, then the bias column at a[k * MR]) and B row p is read from a zero-padded image instead
+    /// of a packed panel: its first vector of output columns at <c>origin0 + offsets[p]</c>, its second at
+    /// <c>origin1 + offsets[p]</c> (consecutive floats, or every other one for stride 2). The two origins let one tile
+    /// cover two short output rows. C is overwritten.
     /// </summary>
-    static abstract void RunDirect<TStride>(int k, float* a, float* origin, int* offsets, float* c, nint ldc) where TStride : IStride;
+    static abstract void RunDirect<TStride>(int k, float* a, float* origin0, float* origin1, int* offsets, float* c, nint ldc) where TStride : IStride;
 }
 
 /// <summary>The B micro-panel of one microkernel call, row by row: NR floats (two vectors) per reduction step.</summary>
@@ -62,10 +63,11 @@ internal readonly struct Stride2 : IStride
 }
 
 /// <summary>
-/// B rows read in place from a zero-padded image: row p is the NR output columns of tap p, starting at
-/// origin + offsets[p]; with stride 2 every other float of 2 NR (even/odd split, reading one float past the last one used).
+/// B rows read in place from a zero-padded image: row p is two vectors of output columns of tap p, at
+/// origin0 + offsets[p] and origin1 + offsets[p]; with stride 2 each is the even floats of two vectors (reading one
+/// float past the last one used).
 /// </summary>
-internal unsafe struct ImageRows<TVec, TOps, TStride>(float* origin, int* offsets) : IPanelRows<TVec>
+internal unsafe struct ImageRows<TVec, TOps, TStride>(float* origin0, float* origin1, int* offsets) : IPanelRows<TVec>
     where TVec : struct where TOps : IVectorOps<TVec> where TStride : IStride
 {
     private int* _offsets = offsets;
@@ -73,17 +75,17 @@ internal unsafe struct ImageRows<TVec, TOps, TStride>(float* origin, int* offset
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Next(out TVec b0, out TVec b1)
     {
-        float* src = origin + *_offsets++;
-        int w = TOps.Count;
+        int offset = *_offsets++, w = TOps.Count;
+        float* s0 = origin0 + offset, s1 = origin1 + offset;
         if (TStride.Step == 1)
         {
-            b0 = TOps.Load(in *src);
-            b1 = TOps.Load(in *(src + w));
+            b0 = TOps.Load(in *s0);
+            b1 = TOps.Load(in *s1);
         }
         else
         {
-            b0 = TOps.Even(TOps.Load(in *src), TOps.Load(in *(src + w)));
-            b1 = TOps.Even(TOps.Load(in *(src + 2 * w)), TOps.Load(in *(src + 3 * w)));
+            b0 = TOps.Even(TOps.Load(in *s0), TOps.Load(in *(s0 + w)));
+            b1 = TOps.Even(TOps.Load(in *s1), TOps.Load(in *(s1 + w)));
         }
     }
 }
@@ -105,9 +107,9 @@ internal unsafe readonly struct MicroKernel12x2V<TVec, TOps> : IMicroKernel wher
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunDirect<TStride>(int k, float* a, float* origin, int* offsets, float* c, nint ldc) where TStride : IStride
+    public static void RunDirect<TStride>(int k, float* a, float* origin0, float* origin1, int* offsets, float* c, nint ldc) where TStride : IStride
     {
-        var rows = new ImageRows<TVec, TOps, TStride>(origin, offsets);
+        var rows = new ImageRows<TVec, TOps, TStride>(origin0, origin1, offsets);
         Core(k, a, rows, a + k * MR, c, ldc, 1f, 0f);
     }
 
@@ -166,9 +168,9 @@ internal unsafe readonly struct MicroKernel8x2V<TVec, TOps> : IMicroKernel where
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunDirect<TStride>(int k, float* a, float* origin, int* offsets, float* c, nint ldc) where TStride : IStride
+    public static void RunDirect<TStride>(int k, float* a, float* origin0, float* origin1, int* offsets, float* c, nint ldc) where TStride : IStride
     {
-        var rows = new ImageRows<TVec, TOps, TStride>(origin, offsets);
+        var rows = new ImageRows<TVec, TOps, TStride>(origin0, origin1, offsets);
         Core(k, a, rows, a + k * MR, c, ldc, 1f, 0f);
     }
 
@@ -215,9 +217,9 @@ internal unsafe readonly struct MicroKernel6x2V<TVec, TOps> : IMicroKernel where
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunDirect<TStride>(int k, float* a, float* origin, int* offsets, float* c, nint ldc) where TStride : IStride
+    public static void RunDirect<TStride>(int k, float* a, float* origin0, float* origin1, int* offsets, float* c, nint ldc) where TStride : IStride
     {
-        var rows = new ImageRows<TVec, TOps, TStride>(origin, offsets);
+        var rows = new ImageRows<TVec, TOps, TStride>(origin0, origin1, offsets);
         Core(k, a, rows, a + k * MR, c, ldc, 1f, 0f);
     }
 

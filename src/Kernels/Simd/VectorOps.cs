@@ -37,6 +37,11 @@ internal interface IVectorOps<TVec> where TVec : struct
     static abstract TVec And(TVec a, TVec b);
     static abstract TVec AndNot(TVec a, TVec notMask);
     static abstract TVec Or(TVec a, TVec b);
+    /// <summary>
+    /// Lane l = source[l * stride] for l &lt; count; lanes from count on repeat source[(count - 1) * stride], so no
+    /// read leaves the count elements. A hardware gather where there is one.
+    /// </summary>
+    static abstract unsafe TVec Gather(float* source, int stride, int count);
     /// <summary>Even-indexed elements of the concatenation [lo, hi] (deinterleave, for stride-2 windows).</summary>
     static abstract TVec Even(TVec lo, TVec hi);
     /// <summary>Odd-indexed elements of the concatenation [lo, hi].</summary>
@@ -67,6 +72,13 @@ internal readonly struct V512 : IVectorOps<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> And(Vector512<float> a, Vector512<float> b) => a & b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> AndNot(Vector512<float> a, Vector512<float> notMask) => Vector512.AndNot(a, notMask);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Or(Vector512<float> a, Vector512<float> b) => a | b;
+    // .NET has no 512-bit gather intrinsic: two 256-bit ones.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe Vector512<float> Gather(float* source, int stride, int count)
+    {
+        Vector256<int> last = Vector256.Create(count - 1);
+        return Vector512.Create(Avx2.GatherVector256(source, Vector256.Min(Vector256<int>.Indices, last) * stride, 4),
+            Avx2.GatherVector256(source, Vector256.Min(Vector256<int>.Indices + Vector256.Create(8), last) * stride, 4));
+    }
 
     // AVX-512's two-source permute does each in one instruction.
     private static readonly Vector512<int> EvenIndex = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
@@ -101,6 +113,8 @@ internal readonly struct V256 : IVectorOps<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> And(Vector256<float> a, Vector256<float> b) => a & b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> AndNot(Vector256<float> a, Vector256<float> notMask) => Vector256.AndNot(a, notMask);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Or(Vector256<float> a, Vector256<float> b) => a | b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe Vector256<float> Gather(float* source, int stride, int count) =>
+        Avx2.GatherVector256(source, Vector256.Min(Vector256<int>.Indices, Vector256.Create(count - 1)) * stride, 4);
 
     // AVX2: shuffle within 128-bit lanes, then fix the lane order with one cross-lane permute.
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Even(Vector256<float> lo, Vector256<float> hi) =>
@@ -136,6 +150,9 @@ internal readonly struct V128 : IVectorOps<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> And(Vector128<float> a, Vector128<float> b) => a & b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> AndNot(Vector128<float> a, Vector128<float> notMask) => Vector128.AndNot(a, notMask);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Or(Vector128<float> a, Vector128<float> b) => a | b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe Vector128<float> Gather(float* source, int stride, int count) =>
+        Avx2.IsSupported ? Avx2.GatherVector128(source, Vector128.Min(Vector128<int>.Indices, Vector128.Create(count - 1)) * stride, 4)
+        : Vector128.Create(source[0], source[Math.Min(1, count - 1) * stride], source[Math.Min(2, count - 1) * stride], source[Math.Min(3, count - 1) * stride]);
 
     // SSE shuffles or NEON unzip/zip; any other Vector128 hardware takes the element-wise fallback.
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Even(Vector128<float> lo, Vector128<float> hi) =>
@@ -174,6 +191,7 @@ internal readonly struct ScalarOps : IVectorOps<float>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float And(float a, float b) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) & BitConverter.SingleToInt32Bits(b));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float AndNot(float a, float notMask) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) & ~BitConverter.SingleToInt32Bits(notMask));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Or(float a, float b) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) | BitConverter.SingleToInt32Bits(b));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe float Gather(float* source, int stride, int count) => *source;
     // One lane: [lo, hi] has two elements, so "even" is lo and "odd" is hi; zipping is the inverse.
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Even(float lo, float hi) => lo;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Odd(float lo, float hi) => hi;
