@@ -11,8 +11,12 @@ namespace Kernels;
 /// </summary>
 public static unsafe class Conv2D
 {
-    /// <summary>The algorithm <see cref="Conv2DAlgorithm.Auto"/> runs for filters of shape <paramref name="w"/> (F, C, HH, WW) with <paramref name="p"/>.</summary>
-    public static Conv2DAlgorithm Choose(Shape4 w, Conv2DParams p) => ConvAlgorithms.Choose(w, p);
+    /// <summary>The algorithm <see cref="Conv2DAlgorithm.Auto"/> runs for input x (N, C, H, W), filters w (F, C, HH, WW) and p (the forward pass).</summary>
+    public static Conv2DAlgorithm Choose(Shape4 x, Shape4 w, Conv2DParams p)
+    {
+        _ = Geometry.Conv2DOutput(x, w, w.N, p);
+        return ConvAlgorithms.Choose(x, w, p);
+    }
 
     /// <summary><c>y[n,f,:,:] = b[f] + W[f] * im2col(x[n])</c>; see <see cref="Reference.Conv2D.Forward{T}"/>.</summary>
     /// <param name="x">Input (N, C, H, W).</param>
@@ -30,7 +34,8 @@ public static unsafe class Conv2D
         Guard.NoOverlap(y.Span, w.Span, nameof(y), nameof(w));
         Guard.NoOverlap(y.Span, b, nameof(y), nameof(b));
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
-        Conv2DAlgorithm run = ConvAlgorithms.Resolve(algorithm, w.Shape, p, nameof(algorithm));
+        ConvAlgorithms.Check(algorithm, w.Shape, p, nameof(algorithm));
+        Conv2DAlgorithm run = algorithm == Conv2DAlgorithm.Auto ? ConvAlgorithms.Choose(x.Shape, w.Shape, p) : algorithm;
         // Every scratch buffer of the call is checked first, so a call too big for them fails the same way at every
         // degree of parallelism, before anything is packed or written.
         EnsureForwardScratchFits(run, x.Shape, w.Shape, p, y.Shape);
@@ -49,7 +54,8 @@ public static unsafe class Conv2D
     /// <param name="w">Filters (F, C, HH, WW).</param>
     /// <param name="b">Bias (F).</param>
     /// <param name="p">Stride and zero padding.</param>
-    /// <param name="algorithm">Auto (resolved now, from w and p) or a forced algorithm.</param>
+    /// <param name="algorithm">Auto or a forced algorithm. Auto keeps Winograd-transformed filters when it would pick
+    /// Winograd for them, else packed ones, on which each call picks direct or im2col for its input's width.</param>
     /// <param name="maxDegreeOfParallelism">Threads for the preparation itself.</param>
     public static PreparedConv2DFilters Prepare(ReadOnlyNchwSpan<float> w, ReadOnlySpan<float> b, Conv2DParams p,
         Conv2DAlgorithm algorithm = Conv2DAlgorithm.Auto, int maxDegreeOfParallelism = 1)
@@ -57,7 +63,9 @@ public static unsafe class Conv2D
         p.Validate(nameof(p));
         if (b.Length != w.Shape.N) Guard.Throw(nameof(b), $"b has length {b.Length} but w has {w.Shape.N} filters.");
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
-        Conv2DAlgorithm run = ConvAlgorithms.Resolve(algorithm, w.Shape, p, nameof(algorithm));
+        ConvAlgorithms.Check(algorithm, w.Shape, p, nameof(algorithm));
+        bool winograd = algorithm == Conv2DAlgorithm.Winograd || algorithm == Conv2DAlgorithm.Auto && ConvAlgorithms.PrefersWinograd(w.Shape.N, w.Shape.C, w.Shape, p);
+        Conv2DAlgorithm run = winograd ? Conv2DAlgorithm.Winograd : Conv2DAlgorithm.Im2ColGemm; // Direct shares im2col's packed form
         // The packed layout does not depend on the image size: any x of C channels the filter fits.
         var x = new Shape4(1, w.Shape.C, w.Shape.H, w.Shape.W);
         var y = new Shape4(1, w.Shape.N, 1, 1);
@@ -66,7 +74,7 @@ public static unsafe class Conv2D
         float[] data = new float[length];
         fixed (float* pw = w.Span, pb = b, pd = data)
             PrepareFilters(run, x, w.Shape, p, y, pw, pb, pd, degree);
-        return new PreparedConv2DFilters(w.Shape, p, run, data, b.ToArray());
+        return new PreparedConv2DFilters(w.Shape, p, algorithm, winograd, data, b.ToArray());
     }
 
     /// <summary>Prepared filters refilled from new weights of the same shape, in place (no allocation).</summary>
@@ -75,12 +83,9 @@ public static unsafe class Conv2D
         var x = new Shape4(1, w.Shape.C, w.Shape.H, w.Shape.W);
         var y = new Shape4(1, w.Shape.N, 1, 1);
         fixed (float* pw = w.Span, pb = b, pd = target.Data)
-            PrepareFilters(target.Algorithm, x, w.Shape, target.Params, y, pw, pb, pd, degree);
+            PrepareFilters(target.Winograd ? Conv2DAlgorithm.Winograd : Conv2DAlgorithm.Im2ColGemm, x, w.Shape, target.Params, y, pw, pb, pd, degree);
         b.CopyTo(target.Bias);
     }
-
-    /// <summary>The algorithm a call with <paramref name="algorithm"/> runs (Auto resolved; a forced one checked).</summary>
-    internal static Conv2DAlgorithm Resolve(Conv2DAlgorithm algorithm, Shape4 w, Conv2DParams p) => ConvAlgorithms.Resolve(algorithm, w, p, nameof(algorithm));
 
     /// <summary><c>y = conv(x, w) + b</c> with filters prepared by <see cref="Prepare"/>.</summary>
     /// <param name="x">Input (N, C, H, W) with the prepared filters' C.</param>
@@ -95,9 +100,12 @@ public static unsafe class Conv2D
         Guard.Shape(y.Shape, expected, nameof(y), $"the convolution of x {x.Shape} with the prepared filters {ws}");
         Guard.NoOverlap(y.Span, x.Span, nameof(y), nameof(x));
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
-        EnsureForwardScratchFits(filters.Algorithm, x.Shape, ws, filters.Params, y.Shape);
+        // Packed filters serve direct and im2col alike: Auto picks between them for this input.
+        Conv2DAlgorithm run = filters.Winograd ? Conv2DAlgorithm.Winograd
+            : filters.Algorithm == Conv2DAlgorithm.Auto ? ConvAlgorithms.Choose(x.Shape, ws, filters.Params) : filters.Algorithm;
+        EnsureForwardScratchFits(run, x.Shape, ws, filters.Params, y.Shape);
         fixed (float* px = x.Span, pd = filters.Data, pb = filters.Bias, py = y.Span)
-            RunForward(filters.Algorithm, x.Shape, ws, filters.Params, y.Shape, px, pd, pb, py, degree);
+            RunForward(run, x.Shape, ws, filters.Params, y.Shape, px, pd, pb, py, degree);
     }
 
     private static void EnsureForwardScratchFits(Conv2DAlgorithm run, Shape4 x, Shape4 w, Conv2DParams p, Shape4 y)
@@ -146,7 +154,8 @@ public static unsafe class Conv2D
         Guard.Shape(dw.Shape, w.Shape, nameof(dw), $"w");
         Reference.Conv2D.GuardOutputs(dout.Span, x.Span, w.Span, dx.Span, dw.Span, db);
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
-        Conv2DAlgorithm run = ConvAlgorithms.Resolve(algorithm, w.Shape, p, nameof(algorithm));
+        ConvAlgorithms.Check(algorithm, w.Shape, p, nameof(algorithm));
+        Conv2DAlgorithm run = algorithm == Conv2DAlgorithm.Auto ? ConvAlgorithms.ChooseBackward(w.Shape, p) : algorithm;
         var g = new ConvGeometry(x.Shape, w.Shape, p, dout.Shape);
         int n = x.Shape.N, f = w.Shape.N, c = x.Shape.C;
         // dx by Winograd is the forward Winograd of dout (F channels) into C channels, padded by 2 - pad.

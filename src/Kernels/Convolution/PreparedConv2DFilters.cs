@@ -9,9 +9,9 @@ namespace Kernels;
 /// </summary>
 public sealed class PreparedConv2DFilters
 {
-    internal PreparedConv2DFilters(Shape4 filterShape, Conv2DParams p, Conv2DAlgorithm algorithm, float[] data, float[] bias)
+    internal PreparedConv2DFilters(Shape4 filterShape, Conv2DParams p, Conv2DAlgorithm algorithm, bool winograd, float[] data, float[] bias)
     {
-        (FilterShape, Params, Algorithm, Data, Bias) = (filterShape, p, algorithm, data, bias);
+        (FilterShape, Params, Algorithm, Winograd, Data, Bias) = (filterShape, p, algorithm, winograd, data, bias);
     }
 
     /// <summary>(F, C, HH, WW) of the filters it was made from.</summary>
@@ -20,8 +20,12 @@ public sealed class PreparedConv2DFilters
     /// <summary>Stride and padding the filters were prepared for.</summary>
     public Conv2DParams Params { get; }
 
-    /// <summary>The algorithm they were prepared for (never <see cref="Conv2DAlgorithm.Auto"/>: Auto is resolved when preparing).</summary>
+    /// <summary>The algorithm they were prepared for (Auto: Winograd-transformed if Auto picks Winograd for these
+    /// filters, else packed for direct or im2col, picked per call by the input's width).</summary>
     public Conv2DAlgorithm Algorithm { get; }
+
+    /// <summary>Whether the filters are Winograd-transformed (else packed GEMM panels with the bias).</summary>
+    internal bool Winograd { get; }
 
     /// <summary>Floats held (the prepared form is larger than the filters: Winograd keeps 36 / 9 times their size).</summary>
     public long Length => Data.LongLength + Bias.LongLength;

@@ -87,11 +87,11 @@ public sealed class Conv2DLayer<T> : Layer<T> where T : unmanaged, IFloatingPoin
     /// <summary>The filters prepared for the current weights and algorithm: refilled in place when W or b changed.</summary>
     private PreparedConv2DFilters Prepared(int degree)
     {
-        if (_prepared is null || _prepared.Algorithm != Conv2D.Resolve(Algorithm, FilterShape, Params) || _preparedW != W.Version || _preparedB != B.Version)
+        if (_prepared is null || _prepared.Algorithm != Algorithm || _preparedW != W.Version || _preparedB != B.Version)
         {
             var w = new ReadOnlyNchwSpan<float>(MemoryMarshal.Cast<T, float>(W.Value.AsSpan()), FilterShape);
             ReadOnlySpan<float> b = MemoryMarshal.Cast<T, float>(B.Value.AsSpan());
-            if (_prepared is not null && _prepared.Algorithm == Conv2D.Resolve(Algorithm, FilterShape, Params)) Conv2D.Refill(_prepared, w, b, degree);
+            if (_prepared is not null && _prepared.Algorithm == Algorithm) Conv2D.Refill(_prepared, w, b, degree);
             else _prepared = Conv2D.Prepare(w, b, Params, Algorithm, degree);
             (_preparedW, _preparedB) = (W.Version, B.Version);
         }

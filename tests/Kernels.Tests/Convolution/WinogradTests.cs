@@ -173,13 +173,16 @@ public class WinogradTests
     [Fact]
     public void Auto_picks_by_geometry()
     {
-        Assert.Equal(Conv2DAlgorithm.Winograd, Conv2D.Choose(new Shape4(64, 64, 3, 3), new Conv2DParams(1, 1)));
-        Assert.Equal(Conv2DAlgorithm.Im2ColGemm, Conv2D.Choose(new Shape4(64, 64, 3, 3), new Conv2DParams(2, 1)));   // stride 2
-        Assert.Equal(Conv2DAlgorithm.Im2ColGemm, Conv2D.Choose(new Shape4(64, 64, 3, 3), new Conv2DParams(1, 3)));   // pad 3 would crop dx
-        Assert.Equal(Conv2DAlgorithm.Direct, Conv2D.Choose(new Shape4(32, 3, 7, 7), new Conv2DParams(1, 3)));        // few channels
-        Assert.Equal(Conv2DAlgorithm.Direct, Conv2D.Choose(new Shape4(25, 3, 3, 3), new Conv2DParams(2, 1)));
-        Assert.Equal(Conv2DAlgorithm.Im2ColGemm, Conv2D.Choose(new Shape4(32, 3, 7, 7), new Conv2DParams(3, 3)));   // stride 3
-        Assert.Equal(Conv2DAlgorithm.Im2ColGemm, Conv2D.Choose(new Shape4(32, 3, 1, 1), new Conv2DParams(1, 0)));   // pointwise
+        Shape4 wide = new(8, 64, 56, 56), narrow = new(8, 64, 8, 8), rgb = new(50, 3, 32, 32);
+        Assert.Equal(Conv2DAlgorithm.Winograd, Conv2D.Choose(wide, new Shape4(64, 64, 3, 3), new Conv2DParams(1, 1)));
+        Assert.Equal(Conv2DAlgorithm.Winograd, Conv2D.Choose(narrow, new Shape4(64, 64, 3, 3), new Conv2DParams(1, 1)));
+        Assert.Equal(Conv2DAlgorithm.Direct, Conv2D.Choose(wide, new Shape4(32, 64, 3, 3), new Conv2DParams(1, 1)));   // 32 filters: direct
+        Assert.Equal(Conv2DAlgorithm.Im2ColGemm, Conv2D.Choose(narrow, new Shape4(32, 64, 3, 3), new Conv2DParams(1, 1))); // 8-wide rows
+        Assert.Equal(Conv2DAlgorithm.Direct, Conv2D.Choose(wide, new Shape4(64, 64, 3, 3), new Conv2DParams(2, 1)));   // stride 2
+        Assert.Equal(Conv2DAlgorithm.Direct, Conv2D.Choose(wide, new Shape4(64, 64, 3, 3), new Conv2DParams(1, 3)));   // pad 3 would crop dx
+        Assert.Equal(Conv2DAlgorithm.Direct, Conv2D.Choose(rgb, new Shape4(32, 3, 7, 7), new Conv2DParams(1, 3)));
+        Assert.Equal(Conv2DAlgorithm.Im2ColGemm, Conv2D.Choose(rgb, new Shape4(32, 3, 7, 7), new Conv2DParams(3, 3)));  // stride 3
+        Assert.Equal(Conv2DAlgorithm.Im2ColGemm, Conv2D.Choose(rgb, new Shape4(32, 3, 1, 1), new Conv2DParams(1, 0)));  // pointwise
     }
 
     [Fact]
