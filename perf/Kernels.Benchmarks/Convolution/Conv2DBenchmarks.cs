@@ -2,7 +2,7 @@ using BenchmarkDotNet.Attributes;
 
 namespace Kernels.Benchmarks.Convolution;
 
-/// <summary>Convolution forward and backward on the shapes (a)-(e), 1 and 2 threads.</summary>
+/// <summary>Convolution forward and backward on the shapes (a)-(e), 1 and 2 threads: Auto and im2col + GEMM.</summary>
 [BenchmarkCategory("Conv")]
 public class Conv2DBenchmarks : ConvWorkload
 {
@@ -15,13 +15,25 @@ public class Conv2DBenchmarks : ConvWorkload
         (_dx, _dw, _db) = (new float[X.Length], new float[W.Length], new float[B.Length]);
     }
 
+    /// <summary>Auto: the algorithm <see cref="Conv2D.Choose"/> picks for the shape.</summary>
     [Benchmark]
     public void Forward() => OursForward();
+
+    /// <summary>The general algorithm, for comparison (the only one before Winograd and direct).</summary>
+    [Benchmark]
+    public void ForwardIm2Col() =>
+        Conv2D.Forward(new ReadOnlyNchwSpan<float>(X, Shape.X), new ReadOnlyNchwSpan<float>(W, Shape.W), B, Shape.P, new NchwSpan<float>(Y, Shape.Y), Threads,
+            Conv2DAlgorithm.Im2ColGemm);
 
     [Benchmark]
     public void Backward() =>
         Conv2D.Backward(new ReadOnlyNchwSpan<float>(Y, Shape.Y), new ReadOnlyNchwSpan<float>(X, Shape.X), new ReadOnlyNchwSpan<float>(W, Shape.W), Shape.P,
             new NchwSpan<float>(_dx, Shape.X), new NchwSpan<float>(_dw, Shape.W), _db, Threads);
+
+    [Benchmark]
+    public void BackwardIm2Col() =>
+        Conv2D.Backward(new ReadOnlyNchwSpan<float>(Y, Shape.Y), new ReadOnlyNchwSpan<float>(X, Shape.X), new ReadOnlyNchwSpan<float>(W, Shape.W), Shape.P,
+            new NchwSpan<float>(_dx, Shape.X), new NchwSpan<float>(_dw, Shape.W), _db, Threads, Conv2DAlgorithm.Im2ColGemm);
 }
 
 /// <summary>Fast vs oracle convolution on a small batch of shape (a), side by side.</summary>

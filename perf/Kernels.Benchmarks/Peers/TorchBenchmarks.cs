@@ -62,13 +62,16 @@ public class ConvVsTorchBenchmarks : ConvWorkload
 
 /// <summary>
 /// Conv forward + backward: ours (Forward then Backward) against libtorch's conv2d with autograd (forward, then
-/// backward from the same upstream gradient), on shape (c), the backward target.
+/// backward from the same upstream gradient), on shapes (b), (c) and (d), the backward targets.
 /// </summary>
 [BenchmarkCategory("Conv", "Peers", "Torch")]
 [TunedMalloc]
 public class ConvBackwardVsTorchBenchmarks
 {
-    private static readonly ConvShape Shape = Shapes.Conv[2];
+    public static IEnumerable<ConvShape> BackwardShapes => [Shapes.Conv[1], Shapes.Conv[2], Shapes.Conv[3]];
+
+    [ParamsSource(nameof(BackwardShapes))]
+    public ConvShape Shape { get; set; } = Shapes.Conv[2];
     private float[] _x = [], _w = [], _b = [], _y = [], _dout = [], _dx = [], _dw = [], _db = [];
     private Tensor _tx = null!, _tw = null!, _tb = null!, _tdout = null!;
 
@@ -112,12 +115,10 @@ public class ConvBackwardVsTorchBenchmarks
 
 [BenchmarkCategory("Peers", "Torch")]
 [TunedMalloc]
-public class ElementaryVsTorchBenchmarks
+public class GemmVsTorchBenchmarks
 {
-    private readonly Shape4 _poolX = new(50, 32, 32, 32);
-    private float[] _x = [], _y = [], _relu = [], _a = [], _bm = [], _c = [];
-    private Tensor _tx = null!, _trelu = null!, _ta = null!, _tb = null!;
-    private const int ReluLength = 16 << 20;
+    private float[] _a = [], _bm = [], _c = [];
+    private Tensor _ta = null!, _tb = null!;
 
     [Params(1024, 2048)]
     public int GemmSize { get; set; }
@@ -129,14 +130,8 @@ public class ElementaryVsTorchBenchmarks
     public void Setup()
     {
         Torch.EnsureLoaded(Threads);
-        (_x, _y) = (Shapes.Random(_poolX.Length, 1), new float[_poolX.Length / 4]);
-        _tx = Torch.From(_x, OnnxRunner.Dims(_poolX));
-        _relu = Shapes.Random(ReluLength, 2);
-        _trelu = Torch.From((float[])_relu.Clone(), ReluLength);
         (_a, _bm, _c) = (Shapes.Random(GemmSize * GemmSize, 3), Shapes.Random(GemmSize * GemmSize, 4), new float[GemmSize * GemmSize]);
         (_ta, _tb) = (Torch.From(_a, GemmSize, GemmSize), Torch.From(_bm, GemmSize, GemmSize));
-        MaxPool();
-        using (Tensor y = nn.functional.max_pool2d(_tx, 2, 2)) OnnxRunner.AssertAgrees("max pool (libtorch)", _y, y.data<float>().ToArray(), 0);
         Gemm();
         using (Tensor c = torch.mm(_ta, _tb)) OnnxRunner.AssertAgrees($"gemm {GemmSize} (libtorch)", _c, c.data<float>().ToArray(), 1e-5);
     }
@@ -149,6 +144,31 @@ public class ElementaryVsTorchBenchmarks
     public void GemmLibTorch()
     {
         using Tensor c = torch.mm(_ta, _tb);
+    }
+}
+
+[BenchmarkCategory("Peers", "Torch")]
+[TunedMalloc]
+public class ElementaryVsTorchBenchmarks
+{
+    private readonly Shape4 _poolX = new(50, 32, 32, 32);
+    private float[] _x = [], _y = [], _relu = [];
+    private Tensor _tx = null!, _trelu = null!;
+    private const int ReluLength = 16 << 20;
+
+    [Params(1, 2)]
+    public int Threads { get; set; } = 1;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        Torch.EnsureLoaded(Threads);
+        (_x, _y) = (Shapes.Random(_poolX.Length, 1), new float[_poolX.Length / 4]);
+        _tx = Torch.From(_x, OnnxRunner.Dims(_poolX));
+        _relu = Shapes.Random(ReluLength, 2);
+        _trelu = Torch.From((float[])_relu.Clone(), ReluLength);
+        MaxPool();
+        using (Tensor y = nn.functional.max_pool2d(_tx, 2, 2)) OnnxRunner.AssertAgrees("max pool (libtorch)", _y, y.data<float>().ToArray(), 0);
     }
 
     [Benchmark]
@@ -166,6 +186,47 @@ public class ElementaryVsTorchBenchmarks
     [Benchmark]
     public void ReluInPlaceLibTorch() => _trelu.relu_();
 }
+
+/// <summary>The VGG-style stack of <see cref="Nn.VggBenchmarks"/> in libtorch: forward, softmax cross-entropy, backward.</summary>
+[BenchmarkCategory("Train", "Peers", "Torch")]
+[TunedMalloc]
+public class VggVsTorchBenchmarks
+{
+    private nn.Module<Tensor, Tensor> _model = null!;
+    private Tensor _x = null!, _labels = null!;
+
+    [Params(1, 2)]
+    public int Threads { get; set; } = 1;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        Torch.EnsureLoaded(Threads);
+        var layers = new List<nn.Module<Tensor, Tensor>>();
+        int c = 3;
+        foreach (int f in new[] { 64, 128, 256 })
+        {
+            layers.AddRange([nn.Conv2d(c, f, 3, padding: 1), nn.ReLU(), nn.Conv2d(f, f, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2, 2)]);
+            c = f;
+        }
+        layers.AddRange([nn.Flatten(), nn.Linear(256 * 4 * 4, 10)]);
+        _model = nn.Sequential(layers.ToArray());
+        int n = Nn.VggBenchmarks.Batch;
+        _x = Torch.From(Shapes.Random(n * 3 * 32 * 32, 1), n, 3, 32, 32);
+        _labels = torch.tensor(Enumerable.Range(0, n).Select(i => (long)(i % 10)).ToArray());
+    }
+
+    [Benchmark]
+    public float LibTorch()
+    {
+        using DisposeScope scope = torch.NewDisposeScope();
+        _model.zero_grad();
+        Tensor loss = nn.functional.cross_entropy(_model.call(_x), _labels);
+        loss.backward();
+        return loss.item<float>();
+    }
+}
+
 /// <summary>
 /// One training step of the same ThreeLayerConvNet (32 filters 7x7 pad 3, 2x2 max pool, 100 hidden, 10 classes;
 /// softmax cross-entropy; Adam) in libtorch: forward, backward and the optimizer step, batch 50, 1 and 2 threads.

@@ -99,12 +99,17 @@ public static class PerformanceReport
         md.AppendLine();
 
         md.AppendLine("## Convolution").AppendLine();
-        md.AppendLine("| shape | threads | forward ms | GFLOP/s | % peak | / ORT ALL | / ORT EXTENDED | backward ms | GFLOP/s | % peak | allocated KB (fwd/bwd) |");
-        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        md.AppendLine("Forward and backward run Auto (the algorithm column: Conv2D.Choose for the shape, the input gradient's choice after the slash);");
+        md.AppendLine("GFLOP/s counts direct-convolution FLOPs (2 K per output), so Winograd can exceed the FMA peak. The im2col columns run the general");
+        md.AppendLine("algorithm on the same shape for comparison.").AppendLine();
+        md.AppendLine("| shape | threads | algorithm | forward ms | GFLOP/s | % peak | im2col fwd ms | / ORT ALL | / ORT EXTENDED | backward ms | GFLOP/s | im2col bwd ms | allocated KB (fwd/bwd) |");
+        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (ConvShape s in Shapes.Conv)
             foreach (string t in new[] { "1", "2" })
             {
                 Row? f = One("Conv2DBenchmarks", "Forward", ("Shape", s.Id), ("Threads", t)), b = One("Conv2DBenchmarks", "Backward", ("Shape", s.Id), ("Threads", t));
+                Row? fi = One("Conv2DBenchmarks", "ForwardIm2Col", ("Shape", s.Id), ("Threads", t)), bi = One("Conv2DBenchmarks", "BackwardIm2Col", ("Shape", s.Id), ("Threads", t));
+                string algorithm = $"{Conv2D.Choose(s.X, s.W, s.P)} / {ConvAlgorithms.ChooseBackward(s.W, s.P)}";
                 Row? ours = One("ConvVsOnnxBenchmarks", "Ours", ("Shape", s.Id), ("Threads", t));
                 Row? all = One("ConvVsOnnxBenchmarks", "OnnxRuntimeAll", ("Shape", s.Id), ("Threads", t));
                 Row? ext = One("ConvVsOnnxBenchmarks", "OnnxRuntimeExtended", ("Shape", s.Id), ("Threads", t));
@@ -113,8 +118,25 @@ public static class PerformanceReport
                     ratios.Add(($"conv ({s.Id}) / ORT best", ours.Median / Math.Min(all.Median, ext.Median)));
                 double peak = PeakFor(int.Parse(t));
                 double fg = f is null ? double.NaN : s.ForwardFlops / (f.Median * 1e6), bg = b is null ? double.NaN : 2 * s.ForwardFlops / (b.Median * 1e6);
-                md.AppendLine($"| {s.Name} | {t} | {F(f?.Median)} | {F(fg)} | {P(fg / peak)} | {R(ours?.Median / all?.Median)} | {R(ours?.Median / ext?.Median)} | " +
-                              $"{F(b?.Median)} | {F(bg)} | {P(bg / peak)} | {F(f?.Allocated)} / {F(b?.Allocated)} |");
+                md.AppendLine($"| {s.Name} | {t} | {algorithm} | {F(f?.Median)} | {F(fg)} | {P(fg / peak)} | {F(fi?.Median)} | {R(ours?.Median / all?.Median)} | {R(ours?.Median / ext?.Median)} | " +
+                              $"{F(b?.Median)} | {F(bg)} | {F(bi?.Median)} | {F(f?.Allocated)} / {F(b?.Allocated)} |");
+            }
+        // The convolution engine's targets: ours (Auto) / the fastest peer, forward, same run, same thread count.
+        md.AppendLine().AppendLine("Forward, ours (Auto) against the fastest peer at the same thread count (ORT ALL or EXTENDED, or libtorch stock or tuned):").AppendLine();
+        md.AppendLine("| shape | threads | ours ms | fastest peer ms | ours / fastest | effective GFLOP/s | / FMA peak |").AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
+        foreach (ConvShape s in Shapes.Conv)
+            foreach (string t in new[] { "1", "2" })
+            {
+                Row? f = One("Conv2DBenchmarks", "Forward", ("Shape", s.Id), ("Threads", t));
+                double peer = new[]
+                {
+                    One("ConvVsOnnxBenchmarks", "OnnxRuntimeAll", ("Shape", s.Id), ("Threads", t))?.Median ?? double.NaN,
+                    One("ConvVsOnnxBenchmarks", "OnnxRuntimeExtended", ("Shape", s.Id), ("Threads", t))?.Median ?? double.NaN,
+                    Torch("ConvVsTorchBenchmarks", "LibTorch", ("Shape", s.Id), ("Threads", t)).Best,
+                }.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Min();
+                if (f is null) continue;
+                double gflops = s.ForwardFlops / (f.Median * 1e6);
+                md.AppendLine($"| {s.Name} | {t} | {F(f.Median)} | {F(peer)} | {R(f.Median / peer)} | {F(gflops)} | {R(gflops / PeakFor(int.Parse(t)))} |");
             }
         if (rows.Any(r => r["Type"] == "ConvVsTorchBenchmarks"))
         {
@@ -134,25 +156,32 @@ public static class PerformanceReport
                 }
             foreach (string size in new[] { "1024", "2048" })
             {
-                var v = VsTorch("ElementaryVsTorchBenchmarks", "Gemm", "GemmLibTorch", ("GemmSize", size), ("Threads", "1"));
+                var v = VsTorch("GemmVsTorchBenchmarks", "Gemm", "GemmLibTorch", ("GemmSize", size), ("Threads", "1"));
                 if (double.IsNaN(v.Ratio)) continue;
                 md.AppendLine($"| SGEMM {size}^3 | 1 | {F(v.OursStock)} | {F(v.TorchStock)} | {F(v.OursTuned)} | {F(v.TorchTuned)} | {R(v.Ratio)} | - |");
                 ratios.Add(($"GEMM {size} / libtorch", v.Ratio));
             }
             foreach ((string name, string ours, string theirs) in new[] { ("max pool 2x2/2 (50,32,32,32)", "MaxPool", "MaxPoolLibTorch"), ("ReLU in place, 16M", "ReluInPlace", "ReluInPlaceLibTorch") })
             {
-                var v = VsTorch("ElementaryVsTorchBenchmarks", ours, theirs, ("GemmSize", "1024"), ("Threads", "1"));
+                var v = VsTorch("ElementaryVsTorchBenchmarks", ours, theirs, ("Threads", "1"));
                 if (double.IsNaN(v.Ratio)) continue;
                 md.AppendLine($"| {name} | 1 | {F(v.OursStock)} | {F(v.TorchStock)} | {F(v.OursTuned)} | {F(v.TorchTuned)} | {R(v.Ratio)} | - |");
                 ratios.Add(($"{ChartLabel(name)} / libtorch", v.Ratio));
             }
+            foreach (ConvShape s in new[] { Shapes.Conv[1], Shapes.Conv[2], Shapes.Conv[3] })
+                foreach (string t in new[] { "1", "2" })
+                {
+                    var v = VsTorch("ConvBackwardVsTorchBenchmarks", "Ours", "LibTorch", ("Shape", s.Id), ("Threads", t));
+                    if (double.IsNaN(v.Ratio)) continue;
+                    md.AppendLine($"| conv {s.Name} forward + backward (libtorch: autograd) | {t} | {F(v.OursStock)} | {F(v.TorchStock)} | {F(v.OursTuned)} | {F(v.TorchTuned)} | {R(v.Ratio)} | - |");
+                    if (t == "1") ratios.Add(($"conv ({s.Id}) fwd+bwd / libtorch", v.Ratio));
+                }
             foreach (string t in new[] { "1", "2" })
-            {
-                var v = VsTorch("ConvBackwardVsTorchBenchmarks", "Ours", "LibTorch", ("Threads", t));
-                if (double.IsNaN(v.Ratio)) continue;
-                md.AppendLine($"| conv (c) forward + backward (libtorch: autograd) | {t} | {F(v.OursStock)} | {F(v.TorchStock)} | {F(v.OursTuned)} | {F(v.TorchTuned)} | {R(v.Ratio)} | - |");
-                if (t == "1") ratios.Add(("conv (c) fwd+bwd / libtorch", v.Ratio));
-            }
+                if (One("VggBenchmarks", "Ours", ("Threads", t)) is { } vo && Torch("VggVsTorchBenchmarks", "LibTorch", ("Threads", t)) is { Best: > 0 } vt)
+                {
+                    md.AppendLine($"| VGG-style stack, 3x32x32 batch 64, forward + backward | {t} | {F(vo.Median)} | {F(vt.Stock)} | - | {F(vt.Tuned)} | {R(vo.Median / vt.Best)} | - |");
+                    if (t == "1") ratios.Add(("VGG stack fwd+bwd / libtorch", vo.Median / vt.Best));
+                }
         }
         md.AppendLine();
         if (One("Conv2DVsReferenceBenchmarks", "Ours") is { } ck && One("Conv2DVsReferenceBenchmarks", "Reference") is { } cr)
@@ -251,7 +280,7 @@ public static class PerformanceReport
         foreach (string size in new[] { "512", "1024", "2048" })
             Line($"SGEMM {size}^3", one("GemmBenchmarks", "Ours", W(("Size", size), ("Threads", "1"))), one("GemmBenchmarks", "Ours", W(("Size", size), ("Threads", "2"))),
                 size == "1024" ? one("ElementaryVsOnnxBenchmarks", "Gemm1024OnnxRuntime", W(("Threads", "2")))?.Median ?? double.NaN : double.NaN,
-                size is "1024" or "2048" ? torch("ElementaryVsTorchBenchmarks", "GemmLibTorch", W(("GemmSize", size), ("Threads", "2"))).Best : double.NaN);
+                size is "1024" or "2048" ? torch("GemmVsTorchBenchmarks", "GemmLibTorch", W(("GemmSize", size), ("Threads", "2"))).Best : double.NaN);
         foreach (string input in new[] { "50x32x32x32", "8x64x56x56" })
             foreach (string window in new[] { "2x2s2", "3x3s2" })
                 foreach ((string method, string label) in new[] { ("MaxForward", "max pool fwd"), ("MaxBackward", "max pool bwd"), ("AvgForward", "avg pool fwd"), ("AvgBackward", "avg pool bwd") })
@@ -263,7 +292,7 @@ public static class PerformanceReport
                         "AvgForward" => one("ElementaryVsOnnxBenchmarks", "AvgPoolOnnxRuntime", W(("Threads", "2")))?.Median ?? double.NaN,
                         _ => double.NaN,
                     };
-                    double lib = peers && method == "MaxForward" ? torch("ElementaryVsTorchBenchmarks", "MaxPoolLibTorch", W(("GemmSize", "1024"), ("Threads", "2"))).Best : double.NaN;
+                    double lib = peers && method == "MaxForward" ? torch("ElementaryVsTorchBenchmarks", "MaxPoolLibTorch", W(("Threads", "2"))).Best : double.NaN;
                     Line($"{label} {window} ({input})", one("PoolingBenchmarks", method, W(("Input", input), ("Window", window), ("Threads", "1"))),
                         one("PoolingBenchmarks", method, W(("Input", input), ("Window", window), ("Threads", "2"))), ort, lib);
                 }
@@ -273,14 +302,14 @@ public static class PerformanceReport
                      ("Copy", "copy 16M floats (bandwidth)"), ("CopySameBytesAsBackward", "copy 24M floats (bandwidth)") })
             Line(label, one("ReluBenchmarks", method, W(("Threads", "1"))), one("ReluBenchmarks", method, W(("Threads", "2"))),
                 method == "Forward" ? one("ElementaryVsOnnxBenchmarks", "Relu16MOnnxRuntime", W(("Threads", "2")))?.Median ?? double.NaN : double.NaN,
-                method == "ForwardInPlace" ? torch("ElementaryVsTorchBenchmarks", "ReluInPlaceLibTorch", W(("GemmSize", "1024"), ("Threads", "2"))).Best : double.NaN);
+                method == "ForwardInPlace" ? torch("ElementaryVsTorchBenchmarks", "ReluInPlaceLibTorch", W(("Threads", "2"))).Best : double.NaN);
         foreach (string input in new[] { "3x32x32", "1x28x28" })
             Line($"training step {input}, batch 50, Adam", one("TrainingStepBenchmarks", "Ours", W(("Input", input), ("Threads", "1"))),
                 one("TrainingStepBenchmarks", "Ours", W(("Input", input), ("Threads", "2"))), double.NaN,
                 torch("TrainingStepVsTorchBenchmarks", "LibTorch", W(("Input", input), ("Threads", "2"))).Best);
         if (one("ForkJoinBenchmarks", "Ours", []) is { } fj && one("ForkJoinBenchmarks", "ParallelFor", []) is { } pf)
-            md.AppendLine().AppendLine($"An empty fork + join on 2 threads: ours {F(fj.Median * 1000)} us (best {F(fj.Min * 1000)}), Parallel.For over the ThreadPool " +
-                                       $"{F(pf.Median * 1000)} us (best {F(pf.Min * 1000)}).");
+            md.AppendLine().AppendLine($"An empty fork + join on 2 threads (1000 in a row): ours {F(fj.Median)} us each (best {F(fj.Min)}), " +
+                                       $"Parallel.For over the ThreadPool {F(pf.Median)} us (best {F(pf.Min)}).");
         md.AppendLine();
         // The 1-thread libtorch training step, for the target at both thread counts.
         foreach (string input in new[] { "3x32x32", "1x28x28" })

@@ -94,9 +94,13 @@ internal static unsafe class GemmCore
                     int aItems = TA.InPlace ? 0 : mPanels, bItems = TB.InPlace ? 0 : (nc + nr - 1) / nr;
                     if (aItems + bItems > 0)
                     {
+                        // A panels and B panels are split separately, so each member packs as many floats (one
+                        // split of both lists gave one thread the B panels, 2.7x an A panel each, and the other waited).
                         var pack = new PackStep<TA, TB>(packA, packB, pa, pb, m, TK.MR, nr, pc, kc, jc, nc, aItems);
-                        (int first, int end) = Partition.Range(aItems + bItems, team.Index, team.Size);
-                        for (int i = first; i < end; i++) pack.Invoke(i);
+                        (int a0, int a1) = Partition.Range(aItems, team.Index, team.Size);
+                        (int b0, int b1) = Partition.Range(bItems, team.Index, team.Size);
+                        for (int i = a0; i < a1; i++) pack.Invoke(i);
+                        for (int i = aItems + b0; i < aItems + b1; i++) pack.Invoke(i);
                         team.Barrier();
                     }
                     var tiles = new TileStep<TK, TA, TB>(this, pa, pb, mc, pc == 0 ? beta : 1f, pc, kc, jc, nc, team.Size);
