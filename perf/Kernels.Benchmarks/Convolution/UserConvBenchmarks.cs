@@ -19,7 +19,7 @@ public class UserConvBenchmarks
 {
     private float[] _x = [], _w = [], _b = [], _y = [], _yPeer = [];
     private OnnxRunner _all = null!, _extended = null!;
-    private bool _winograd;
+    private bool _winograd, _direct;
 #if WITH_TORCH
     private Tensor _tx = null!, _tw = null!, _tb = null!;
 #endif
@@ -37,7 +37,8 @@ public class UserConvBenchmarks
     {
         ConvShape s = Shape;
         (_x, _w, _b, _y, _yPeer) = (Shapes.Random(s.X.Length, 1), Shapes.Random(s.W.Length, 2), Shapes.Random(s.W.N, 3), new float[s.Y.Length], new float[s.Y.Length]);
-        _winograd = s.W.H == 3 && s.W.W == 3 && s.P.Stride == 1 && s.P.Pad <= 2;
+        _winograd = Kernels.Convolution.Winograd.Supports(s.W, s.P);
+        _direct = Kernels.Convolution.Direct.Supports(s.W, s.P);
         byte[] model = Build("Conv", [("x", OnnxRunner.Dims(s.X)), ("w", OnnxRunner.Dims(s.W)), ("b", [s.W.N])], ("y", OnnxRunner.Dims(s.Y)),
             new Attr("kernel_shape", Ints: [s.W.H, s.W.W]), new Attr("strides", Ints: [s.P.Stride, s.P.Stride]), new Attr("pads", Ints: [s.P.Pad, s.P.Pad, s.P.Pad, s.P.Pad]));
         (string, float[], long[])[] inputs = [("x", _x, OnnxRunner.Dims(s.X)), ("w", _w, OnnxRunner.Dims(s.W)), ("b", _b, [s.W.N])];
@@ -50,6 +51,11 @@ public class UserConvBenchmarks
         {
             Winograd();
             OnnxRunner.AssertAgrees($"conv {s.Name} (Winograd)", _y, _yPeer, 1e-3);
+        }
+        if (_direct)
+        {
+            Direct();
+            OnnxRunner.AssertAgrees($"conv {s.Name} (Direct)", _y, _yPeer, 1e-4);
         }
 #if WITH_TORCH
         Torch.EnsureLoaded(Threads);
@@ -73,11 +79,18 @@ public class UserConvBenchmarks
     [Benchmark]
     public void Im2ColGemm() => Run(Conv2DAlgorithm.Im2ColGemm);
 
-    /// <summary>Only for 3x3 stride-1 shapes with pad 0-2; elsewhere an empty call the table shows as n/a.</summary>
+    /// <summary>Only where Winograd applies (3x3, stride 1, pad 0-2); elsewhere an empty call the table shows as n/a.</summary>
     [Benchmark]
     public void Winograd()
     {
         if (_winograd) Run(Conv2DAlgorithm.Winograd);
+    }
+
+    /// <summary>Only where the direct path applies (stride 1 or 2, not an unpadded 1x1); elsewhere shown as n/a.</summary>
+    [Benchmark]
+    public void Direct()
+    {
+        if (_direct) Run(Conv2DAlgorithm.Direct);
     }
 
     [Benchmark]

@@ -4,9 +4,9 @@ namespace Kernels;
 
 /// <summary>
 /// Fast 2-D convolution with the semantics of <see cref="Reference.Conv2D"/>: x (N, C, H, W), w (F, C, HH, WW),
-/// b (F), y (N, F, Hout, Wout). Two algorithms behind one entry (<see cref="Conv2DAlgorithm"/>): im2col fused into
-/// the packed GEMM for every geometry, and Winograd F(4x4, 3x3) for 3x3 stride-1 filters; <see cref="Choose"/> picks
-/// by geometry unless the caller forces one, and
+/// b (F), y (N, F, Hout, Wout). Three algorithms behind one entry (<see cref="Conv2DAlgorithm"/>): im2col fused into
+/// the packed GEMM for every geometry, Winograd F(4x4, 3x3) for 3x3 stride-1 filters, and a direct path that reads the
+/// padded image through tap offsets; <see cref="Choose"/> picks by geometry unless the caller forces one, and
 /// <see cref="Prepare"/> keeps filters in an algorithm's form for repeated calls. Results are bitwise identical for every <c>maxDegreeOfParallelism</c>.
 /// </summary>
 public static unsafe class Conv2D
