@@ -36,7 +36,9 @@ internal static unsafe class Winograd
     {
         int outputs = gradient ? channels : filters, inputs = gradient ? filters : channels, mr = PrePackedGemm.PanelHeight(outputs);
         int panels = (outputs + mr - 1) / mr;
-        Parallelism.For(panels, Partition.Threads(threads, (long)outputs * inputs * 150, 1 << 20), new FilterPanels(w, filters, channels, gradient, u));
+        // About 30 ns per (output, input) pair: 64 x 64 filters take 0.12 ms on one thread, 16 % of a one-image (1,64,56,56)
+        // forward, so split from about 1000 pairs (30 us) per thread on.
+        Parallelism.For(panels, Partition.Threads(threads, (long)outputs * inputs, 1024), new FilterPanels(w, filters, channels, gradient, u));
     }
 
     private readonly struct FilterPanels(float* w, int filters, int channels, bool gradient, float* u) : IIndexAction
