@@ -34,7 +34,7 @@ public static class PerformanceReport
         var rows = new List<Row>();
         var seen = new HashSet<string>();
         foreach (string file in csvs)
-            foreach (Row r in Parse(File.ReadAllLines(file)))
+            foreach (Row r in WithExactTimes(Parse(File.ReadAllLines(file)), file))
                 if (seen.Add(string.Join("|", r["Type"], r["Method"], r["Threads"], r["Shape"], r["Size"], r["Input"], r["Window"], r["GemmSize"], r.Tuned)))
                     rows.Add(r);
         IEnumerable<Row> Of(string type, string method, bool tuned = false) => rows.Where(r => r["Type"] == type && r["Method"] == method && r.Tuned == tuned);
@@ -355,6 +355,34 @@ public static class PerformanceReport
             string[] cells = Split(l);
             return new Row(header.Zip(cells).GroupBy(p => p.First).ToDictionary(g => g.Key, g => g.First().Second));
         }).ToList();
+    }
+
+    /// <summary>
+    /// The CSV's times rounded to as few decimals as its smallest value needs (a run of conv rows only keeps one:
+    /// 0.3 ms); the full JSON export beside it holds the statistics in nanoseconds, in the same order as the rows.
+    /// </summary>
+    private static List<Row> WithExactTimes(List<Row> rows, string csvPath)
+    {
+        string json = csvPath[..^"-report.csv".Length] + "-report-full.json";
+        if (!File.Exists(json)) return rows;
+        using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(json));
+        var benchmarks = document.RootElement.GetProperty("Benchmarks").EnumerateArray().ToArray();
+        if (benchmarks.Length != rows.Count) return rows;
+        var exact = new List<Row>(rows.Count);
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var b = benchmarks[i];
+            if (b.GetProperty("Type").GetString() != rows[i]["Type"] || b.GetProperty("Method").GetString() != rows[i]["Method"]
+                || !b.TryGetProperty("Statistics", out var stats) || stats.ValueKind != System.Text.Json.JsonValueKind.Object)
+                return rows;
+            var cells = new Dictionary<string, string>(rows[i].Cells)
+            {
+                ["Median [ms]"] = (stats.GetProperty("Median").GetDouble() / 1e6).ToString("R", CultureInfo.InvariantCulture),
+                ["Min [ms]"] = (stats.GetProperty("Min").GetDouble() / 1e6).ToString("R", CultureInfo.InvariantCulture),
+            };
+            exact.Add(new Row(cells));
+        }
+        return exact;
     }
 
     /// <summary>One CSV line, with double-quoted fields that may hold commas.</summary>
