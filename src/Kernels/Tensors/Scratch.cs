@@ -87,7 +87,8 @@ internal static unsafe partial class Scratch
         }
     }
 
-    private struct Block
+    /// <summary>One buffer: aligned native memory, or (tests) placed against a no-access page; the test suite's guard pages for the caller's spans are these too.</summary>
+    internal struct Block
     {
         private const int PageSize = 4096;
         public float* Data;
