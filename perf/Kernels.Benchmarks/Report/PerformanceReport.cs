@@ -109,7 +109,7 @@ public static class PerformanceReport
             {
                 Row? f = One("Conv2DBenchmarks", "Forward", ("Shape", s.Id), ("Threads", t)), b = One("Conv2DBenchmarks", "Backward", ("Shape", s.Id), ("Threads", t));
                 Row? fi = One("Conv2DBenchmarks", "ForwardIm2Col", ("Shape", s.Id), ("Threads", t)), bi = One("Conv2DBenchmarks", "BackwardIm2Col", ("Shape", s.Id), ("Threads", t));
-                string algorithm = $"{Conv2D.Choose(s.X, s.W, s.P)} / {ConvAlgorithms.ChooseBackward(s.W, s.P)}";
+                string algorithm = $"{Conv2D.Choose(s.X, s.W, s.P)} / {ConvAlgorithms.ChooseBackward(s.X, s.W, s.P)}";
                 Row? ours = One("ConvVsOnnxBenchmarks", "Ours", ("Shape", s.Id), ("Threads", t));
                 Row? all = One("ConvVsOnnxBenchmarks", "OnnxRuntimeAll", ("Shape", s.Id), ("Threads", t));
                 Row? ext = One("ConvVsOnnxBenchmarks", "OnnxRuntimeExtended", ("Shape", s.Id), ("Threads", t));

@@ -55,7 +55,9 @@ public static unsafe class Conv2D
     /// <param name="b">Bias (F).</param>
     /// <param name="p">Stride and zero padding.</param>
     /// <param name="algorithm">Auto or a forced algorithm. Auto keeps Winograd-transformed filters when it would pick
-    /// Winograd for them, else packed ones, on which each call picks direct or im2col for its input's width.</param>
+    /// Winograd for them on planes of 16 x 16 outputs or more (<see cref="Choose"/>: the plane is not known here), else
+    /// packed ones, on which each call picks direct or im2col for its input's width. For small images pass the
+    /// algorithm <see cref="Choose"/> gives for them.</param>
     /// <param name="maxDegreeOfParallelism">Threads for the preparation itself.</param>
     public static PreparedConv2DFilters Prepare(ReadOnlyNchwSpan<float> w, ReadOnlySpan<float> b, Conv2DParams p,
         Conv2DAlgorithm algorithm = Conv2DAlgorithm.Auto, int maxDegreeOfParallelism = 1)
@@ -155,7 +157,7 @@ public static unsafe class Conv2D
         Reference.Conv2D.GuardOutputs(dout.Span, x.Span, w.Span, dx.Span, dw.Span, db);
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
         ConvAlgorithms.Check(algorithm, w.Shape, p, nameof(algorithm));
-        Conv2DAlgorithm run = algorithm == Conv2DAlgorithm.Auto ? ConvAlgorithms.ChooseBackward(w.Shape, p) : algorithm;
+        Conv2DAlgorithm run = algorithm == Conv2DAlgorithm.Auto ? ConvAlgorithms.ChooseBackward(x.Shape, w.Shape, p) : algorithm;
         var g = new ConvGeometry(x.Shape, w.Shape, p, dout.Shape);
         int n = x.Shape.N, f = w.Shape.N, c = x.Shape.C;
         // dx by Winograd is the forward Winograd of dout (F channels) into C channels, padded by 2 - pad.

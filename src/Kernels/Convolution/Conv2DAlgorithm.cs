@@ -1,5 +1,6 @@
 using Kernels.Convolution;
 using Kernels.GemmInternals;
+using Kernels.Simd;
 
 namespace Kernels;
 
@@ -21,41 +22,58 @@ public enum Conv2DAlgorithm
 }
 
 /// <summary>
-/// The algorithm choice: one small function whose crossovers are data, measured on this project's reference machine
-/// (AMD EPYC, AVX-512, one thread, stopwatch medians; the table is in docs/performance.md).
+/// The algorithm choice: one small function whose crossovers are data, measured on this project's machines (AMD EPYC
+/// with AVX-512, and AMD EPYC with AVX2 only; one thread, stopwatch medians; the tables are in docs/performance.md).
 /// </summary>
 internal static class ConvAlgorithms
 {
     /// <summary>
-    /// Winograd wins from 64 output channels (the GEMM stage's M) and 16 input channels on: x (8,64,56,56) with
-    /// 64 filters 6.7 ms against 8.9 direct and 9.7 im2col; (8,256,14,14) 6.5 / 9.1 / 10.4; (8,128,28,28) 4.8 / 8.6 /
-    /// 9.8. With 32 filters the transforms outweigh the products they save: (8,64,32,32) with 32 filters 1.35 ms
-    /// against 1.20 direct; with 16 filters (8,16,56,56) 0.76 against 0.58.
+    /// Winograd needs 16 input channels and, with AVX-512, 64 output channels (the GEMM stage's M): there
+    /// (8,64,56,56) with 64 filters took 6.7 ms against 8.9 direct and 9.7 im2col, but (8,64,32,32) with 32 filters
+    /// 1.35 against 1.20 direct. With AVX2's 6 x 16 tile the direct and im2col paths reach a smaller share of their
+    /// peak and Winograd wins from 16 filters: (8,16,56,56) with 16 filters 2.0 ms against 3.0 direct and 4.1 im2col,
+    /// (8,64,32,32) with 32 filters 2.25 against 4.9 direct.
     /// </summary>
-    public const int WinogradMinOutputs = 64, WinogradMinInputs = 16;
+    public static int WinogradMinOutputs => Isa.Width == SimdWidth.Vector512 ? 64 : 16;
+
+    /// <inheritdoc cref="WinogradMinOutputs"/>
+    public const int WinogradMinInputs = 16;
+
+    /// <summary>
+    /// On small planes (under 16 x 16 outputs) Winograd's 6 x 6 tiles are mostly edge and its transforms outweigh the
+    /// products it saves unless the products are large: with AVX-512 (8,64,8,8) with 64 filters took 0.37 ms against
+    /// 0.29 im2col, (64,128,8,8) with 128 filters 4.7 against 7.3; with AVX2 (8,64,8,8) with 32 filters 0.37 against
+    /// 0.27 direct, (8,128,8,8) with 128 filters 1.5 against 1.9 direct.
+    /// </summary>
+    public const int WinogradMinPlane = 256, WinogradSmallPlaneMinOutputs = 128;
 
     /// <summary>
     /// The direct path wins once an output row fills a vector of the register tile (half its NR columns: 16 with
-    /// AVX-512), whatever the channel count: (8,64,32,32) with 32 filters 1.20 ms against 1.82 im2col, (50,3,32,32)
-    /// 7x7 1.95 against 3.00, (100,3,31,31) stride 2 (16 columns) 0.35 against 0.45; on 8-column rows half of every
-    /// vector is idle and im2col wins: (8,64,8,8) 0.32 against 0.29.
+    /// AVX-512, 8 with AVX2), whatever the channel count: AVX-512 (8,64,32,32) with 32 filters 1.20 ms against 1.82
+    /// im2col, (50,3,32,32) 7x7 1.95 against 3.00, (100,3,31,31) stride 2 (16 columns) 0.35 against 0.45; on
+    /// 8-column rows half of every AVX-512 vector is idle and im2col wins: (8,64,8,8) 0.32 against 0.29 (with AVX2
+    /// direct wins there: 0.27 against 0.50).
     /// </summary>
     public static bool DirectFillsVectors(Shape4 w, Conv2DParams p, int outW) => outW >= PrePackedGemm.PanelWidth(w.N) / 2;
 
-    /// <summary>Whether Auto keeps Winograd-transformed filters: depends on the filters and parameters only.</summary>
+    /// <summary>Whether Auto keeps Winograd-transformed filters: depends on the filters and parameters only (the
+    /// plane condition <see cref="WinogradFits"/> needs the input).</summary>
     public static bool PrefersWinograd(int outputs, int inputs, Shape4 w, Conv2DParams p) =>
         Winograd.Supports(w, p) && outputs >= WinogradMinOutputs && inputs >= WinogradMinInputs;
 
+    /// <summary>Whether Winograd pays on an output plane of <paramref name="plane"/> pixels per image.</summary>
+    private static bool WinogradFits(int outputs, long plane) => plane >= WinogradMinPlane || outputs >= WinogradSmallPlaneMinOutputs;
+
     public static Conv2DAlgorithm Choose(Shape4 x, Shape4 w, Conv2DParams p)
     {
-        if (PrefersWinograd(w.N, w.C, w, p)) return Conv2DAlgorithm.Winograd;
-        int outW = Geometry.OutputSize(x.W, w.W, p.Stride, p.Pad, "W");
+        int outH = Geometry.OutputSize(x.H, w.H, p.Stride, p.Pad, "H"), outW = Geometry.OutputSize(x.W, w.W, p.Stride, p.Pad, "W");
+        if (PrefersWinograd(w.N, w.C, w, p) && WinogradFits(w.N, (long)outH * outW)) return Conv2DAlgorithm.Winograd;
         return Direct.Supports(w, p) && DirectFillsVectors(w, p, outW) ? Conv2DAlgorithm.Direct : Conv2DAlgorithm.Im2ColGemm;
     }
 
-    /// <summary>The input gradient's choice: Winograd on the transposed problem (outputs C, inputs F), else im2col.</summary>
-    public static Conv2DAlgorithm ChooseBackward(Shape4 w, Conv2DParams p) =>
-        PrefersWinograd(w.C, w.N, w, p) ? Conv2DAlgorithm.Winograd : Conv2DAlgorithm.Im2ColGemm;
+    /// <summary>The input gradient's choice: Winograd on the transposed problem (outputs C, inputs F, plane H x W), else im2col.</summary>
+    public static Conv2DAlgorithm ChooseBackward(Shape4 x, Shape4 w, Conv2DParams p) =>
+        PrefersWinograd(w.C, w.N, w, p) && WinogradFits(w.C, (long)x.H * x.W) ? Conv2DAlgorithm.Winograd : Conv2DAlgorithm.Im2ColGemm;
 
     /// <summary>Checks that a forced algorithm applies (Auto always does); throws naming the parameter otherwise.</summary>
     public static void Check(Conv2DAlgorithm algorithm, Shape4 w, Conv2DParams p, string name)

@@ -21,7 +21,7 @@ public sealed class PreparedConv2DFilters
     public Conv2DParams Params { get; }
 
     /// <summary>The algorithm they were prepared for (Auto: Winograd-transformed if Auto picks Winograd for these
-    /// filters, else packed for direct or im2col, picked per call by the input's width).</summary>
+    /// filters on large planes, else packed for direct or im2col, picked per call by the input's width).</summary>
     public Conv2DAlgorithm Algorithm { get; }
 
     /// <summary>Whether the filters are Winograd-transformed (else packed GEMM panels with the bias).</summary>

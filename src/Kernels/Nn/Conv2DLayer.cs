@@ -63,7 +63,9 @@ public sealed class Conv2DLayer<T> : Layer<T> where T : unmanaged, IFloatingPoin
         NchwTensor<T> y = Reuse(ref _y, OutputShape(x.Shape));
         if (typeof(T) == typeof(float) && _kernels is FastKernels fast)
         {
-            PreparedConv2DFilters prepared = Prepared(fast.MaxDegreeOfParallelism);
+            // Auto prepares for what Auto picks for this input (Winograd only pays on large enough planes).
+            Conv2DAlgorithm form = Algorithm != Conv2DAlgorithm.Auto ? Algorithm : Conv2D.Choose(x.Shape, FilterShape, Params);
+            PreparedConv2DFilters prepared = Prepared(form, fast.MaxDegreeOfParallelism);
             Conv2D.Forward(new ReadOnlyNchwSpan<float>(MemoryMarshal.Cast<T, float>(x.Span), x.Shape), prepared,
                 new NchwSpan<float>(MemoryMarshal.Cast<T, float>(y.Span), y.Shape), fast.MaxDegreeOfParallelism);
         }
@@ -84,15 +86,15 @@ public sealed class Conv2DLayer<T> : Layer<T> where T : unmanaged, IFloatingPoin
         return dx;
     }
 
-    /// <summary>The filters prepared for the current weights and algorithm: refilled in place when W or b changed.</summary>
-    private PreparedConv2DFilters Prepared(int degree)
+    /// <summary>The filters prepared for the current weights in <paramref name="form"/>: refilled in place when W or b changed.</summary>
+    private PreparedConv2DFilters Prepared(Conv2DAlgorithm form, int degree)
     {
-        if (_prepared is null || _prepared.Algorithm != Algorithm || _preparedW != W.Version || _preparedB != B.Version)
+        if (_prepared is null || _prepared.Algorithm != form || _preparedW != W.Version || _preparedB != B.Version)
         {
             var w = new ReadOnlyNchwSpan<float>(MemoryMarshal.Cast<T, float>(W.Value.AsSpan()), FilterShape);
             ReadOnlySpan<float> b = MemoryMarshal.Cast<T, float>(B.Value.AsSpan());
-            if (_prepared is not null && _prepared.Algorithm == Algorithm) Conv2D.Refill(_prepared, w, b, degree);
-            else _prepared = Conv2D.Prepare(w, b, Params, Algorithm, degree);
+            if (_prepared is not null && _prepared.Algorithm == form) Conv2D.Refill(_prepared, w, b, degree);
+            else _prepared = Conv2D.Prepare(w, b, Params, form, degree);
             (_preparedW, _preparedB) = (W.Version, B.Version);
         }
         return _prepared;

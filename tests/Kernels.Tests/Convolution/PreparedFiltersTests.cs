@@ -32,7 +32,8 @@ public class PreparedFiltersTests
             Shape4 ys = Geometry.Conv2DOutput(xs, ws, f, p);
             float[] x = TestData.Floats(3 + width, xs.Length), expected = new float[ys.Length];
             var actual = new Guarded(ys.Length);
-            Conv2DAlgorithm run = algorithm == Conv2DAlgorithm.Auto ? Conv2D.Choose(xs, ws, p) : algorithm;
+            // Auto-prepared filters fix Winograd when the filters qualify, whatever the plane Choose would weigh.
+            Conv2DAlgorithm run = algorithm != Conv2DAlgorithm.Auto ? algorithm : prepared.Winograd ? Conv2DAlgorithm.Winograd : Conv2D.Choose(xs, ws, p);
             Conv2D.Forward(new(x, xs), new(w, ws), b, p, new(expected, ys), 1, run);
             Conv2D.Forward(new(x, xs), prepared, new(actual.Span, ys), 2);
             actual.AssertIntact("y");
@@ -77,5 +78,12 @@ public class PreparedFiltersTests
         float[] stepped = layer.Forward(x).Span.ToArray();
         Conv2D.Forward(x.ReadOnlyView, new(layer.W.Value, layer.FilterShape), layer.B.Value, layer.Params, new(expected, Geometry.Conv2DOutput(x.Shape, layer.FilterShape, 64, layer.Params)));
         FloatAssert.BitwiseEqual(expected, stepped, "after an update step");
+        // A larger plane: Auto picks Winograd there, and the layer prepares that form instead.
+        var large = NchwTensor<float>.Wrap(TestData.Floats(6, 2 * 16 * 20 * 20), new Shape4(2, 16, 20, 20));
+        Assert.Equal(Conv2DAlgorithm.Winograd, Conv2D.Choose(large.Shape, layer.FilterShape, layer.Params));
+        float[] winograd = layer.Forward(large).Span.ToArray(), expectedLarge = new float[winograd.Length];
+        Conv2D.Forward(large.ReadOnlyView, new(layer.W.Value, layer.FilterShape), layer.B.Value, layer.Params,
+            new(expectedLarge, Geometry.Conv2DOutput(large.Shape, layer.FilterShape, 64, layer.Params)));
+        FloatAssert.BitwiseEqual(expectedLarge, winograd, "on a plane Auto gives to Winograd");
     }
 }

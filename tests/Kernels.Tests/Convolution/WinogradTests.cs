@@ -2,6 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Kernels.GemmInternals;
 using Kernels.Nn;
+using Kernels.Simd;
 
 namespace Kernels.Tests.Convolution;
 
@@ -176,10 +177,16 @@ public class WinogradTests
     {
         Shape4 wide = new(8, 64, 56, 56), narrow = new(8, 64, 8, 8), rgb = new(50, 3, 32, 32);
         Assert.Equal(Conv2DAlgorithm.Winograd, Conv2D.Choose(wide, new Shape4(64, 64, 3, 3), new Conv2DParams(1, 1)));
-        Assert.Equal(Conv2DAlgorithm.Winograd, Conv2D.Choose(narrow, new Shape4(64, 64, 3, 3), new Conv2DParams(1, 1)));
-        Assert.Equal(Conv2DAlgorithm.Direct, Conv2D.Choose(wide, new Shape4(32, 64, 3, 3), new Conv2DParams(1, 1)));   // 32 filters: direct
-        // 8-wide rows fill half the register tile's columns with Vector256 and narrower; with AVX-512 they leave half idle.
-        Conv2DAlgorithm eightWide = 8 >= PrePackedGemm.PanelWidth(32) / 2 ? Conv2DAlgorithm.Direct : Conv2DAlgorithm.Im2ColGemm;
+        Assert.Equal(Conv2DAlgorithm.Winograd, Conv2D.Choose(new(8, 128, 8, 8), new Shape4(128, 128, 3, 3), new Conv2DParams(1, 1))); // small plane, large product
+        // 32 filters: Winograd with AVX2's narrow tile, direct with AVX-512's.
+        Assert.Equal(Isa.Width == SimdWidth.Vector512 ? Conv2DAlgorithm.Direct : Conv2DAlgorithm.Winograd,
+            Conv2D.Choose(wide, new Shape4(32, 64, 3, 3), new Conv2DParams(1, 1)));
+        Assert.Equal(Conv2DAlgorithm.Direct, Conv2D.Choose(wide, new Shape4(8, 64, 3, 3), new Conv2DParams(1, 1)));    // 8 filters
+        Assert.Equal(Conv2DAlgorithm.Direct, Conv2D.Choose(new(8, 8, 56, 56), new Shape4(64, 8, 3, 3), new Conv2DParams(1, 1))); // 8 inputs
+        // An 8x8 plane: not Winograd. 8-wide rows fill half the register tile's columns with Vector256 and narrower
+        // (direct); with AVX-512 they leave half idle (im2col).
+        Conv2DAlgorithm eightWide = 8 >= PrePackedGemm.PanelWidth(64) / 2 ? Conv2DAlgorithm.Direct : Conv2DAlgorithm.Im2ColGemm;
+        Assert.Equal(eightWide, Conv2D.Choose(narrow, new Shape4(64, 64, 3, 3), new Conv2DParams(1, 1)));
         Assert.Equal(eightWide, Conv2D.Choose(narrow, new Shape4(32, 64, 3, 3), new Conv2DParams(1, 1)));
         Assert.Equal(Conv2DAlgorithm.Direct, Conv2D.Choose(wide, new Shape4(64, 64, 3, 3), new Conv2DParams(2, 1)));   // stride 2
         Assert.Equal(Conv2DAlgorithm.Direct, Conv2D.Choose(wide, new Shape4(64, 64, 3, 3), new Conv2DParams(1, 3)));   // pad 3 would crop dx
