@@ -1,0 +1,76 @@
+using Kernels.Onnx.Protobuf;
+
+namespace Kernels.Onnx.Export;
+
+/// <summary>An attribute of a written node: an int, a list of ints, a float or a string.</summary>
+internal sealed record NodeAttribute(string Name, long? Int = null, long[]? Ints = null, float? Float = null, string? Text = null);
+
+/// <summary>
+/// Writes an ONNX model (IR version 8, one default-domain opset) field by field with onnx.proto's numbers: float
+/// tensors as raw little-endian data, graph inputs and outputs with fixed dims or the symbolic batch "N" (-1).
+/// </summary>
+internal sealed class GraphWriter(string producer = "Kernels.Onnx")
+{
+    private readonly WireWriter _graph = new WireWriter().String(2, "main");
+    private int _nodes;
+
+    public GraphWriter Node(string opType, string[] inputs, string output, params NodeAttribute[] attributes)
+    {
+        var node = new WireWriter();
+        foreach (string i in inputs) node.String(1, i);
+        node.String(2, output).String(3, $"{opType}_{_nodes++}").String(4, opType);
+        foreach (NodeAttribute a in attributes)
+        {
+            var attr = new WireWriter().String(1, a.Name);
+            if (a.Int is long i) attr.Varint(20, 2).Int64(3, i);                 // INT
+            else if (a.Ints is long[] ints) attr.Varint(20, 7).Int64s(8, ints);  // INTS
+            else if (a.Float is float f) attr.Varint(20, 1).Float(2, f);         // FLOAT
+            else attr.Varint(20, 3).String(4, a.Text ?? "");                     // STRING
+            node.Message(5, attr);
+        }
+        _graph.Message(1, node);
+        return this;
+    }
+
+    public GraphWriter Initializer(string name, long[] dims, ReadOnlySpan<float> values)
+    {
+        var t = new WireWriter().Int64s(1, dims).Varint(2, 1).String(8, name).FloatBytes(9, values);
+        _graph.Message(5, t);
+        return this;
+    }
+
+    public GraphWriter Initializer(string name, long[] dims, long[] values) =>
+        Tensor(name, dims, 7, t => t.Int64s(7, values));
+
+    /// <summary>A float tensor whose dims and data need not agree (for tests of malformed files).</summary>
+    public GraphWriter RawInitializer(string name, long[] dims, int dataType, byte[] raw) => Tensor(name, dims, dataType, t => t.Bytes(9, raw));
+
+    public GraphWriter Input(string name, params long[] dims) => Value(11, name, dims);
+
+    public GraphWriter Output(string name, params long[] dims) => Value(12, name, dims);
+
+    public byte[] ToBytes(int opset = 17) => new WireWriter()
+        .Varint(1, 8)                                            // ir_version 8 (opsets up to 18)
+        .String(2, producer)
+        .Message(7, _graph)
+        .Message(8, new WireWriter().String(1, "").Varint(2, (ulong)opset))
+        .ToArray();
+
+    private GraphWriter Tensor(string name, long[] dims, int dataType, Action<WireWriter> data)
+    {
+        var t = new WireWriter().Int64s(1, dims).Varint(2, (ulong)dataType).String(8, name);
+        data(t);
+        _graph.Message(5, t);
+        return this;
+    }
+
+    private GraphWriter Value(int field, string name, long[] dims)
+    {
+        var shape = new WireWriter();
+        foreach (long d in dims)
+            shape.Message(1, d < 0 ? new WireWriter().String(2, "N") : new WireWriter().Int64(1, d)); // dim_param or dim_value
+        var tensor = new WireWriter().Varint(1, 1).Message(2, shape);                                   // elem_type FLOAT
+        _graph.Message(field, new WireWriter().String(1, name).Message(2, new WireWriter().Message(1, tensor)));
+        return this;
+    }
+}
