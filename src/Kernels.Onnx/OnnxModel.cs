@@ -225,7 +225,7 @@ public sealed class OnnxModel
             int[] dims = (int[])input.Dims.Clone();
             dims[0] = batch;
             values.Dims[input.Index] = dims;
-            values.Data[input.Index] = new float[Checked(dims, input.Name, ref total)];
+            values.Data[input.Index] = new float[Checked(dims, $"{_graph.Source}: input '{input.Name}'", ref total)];
         }
         var scratch = new float[_ops.Length][];
         for (int i = 0; i < _ops.Length; i++)

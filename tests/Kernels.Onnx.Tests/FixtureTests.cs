@@ -38,26 +38,6 @@ public class FixtureTests
         }
     }
 
-    [Theory, MemberData(nameof(Names))]
-    public void A_run_allocates_nothing_once_its_batch_size_is_planned(string name)
-    {
-        Fixture f = Fixture.Named(name);
-        foreach (int degree in new[] { 1, 2 })
-        {
-            OnnxModel model = OnnxModel.Load(f.ModelPath, new OnnxModelOptions { MaxDegreeOfParallelism = degree });
-            float[] x = f.Input, y = new float[model.OutputLength(f.Batch)];
-            model.Run(x, y);
-            model.Run(x, y);
-            for (int i = 0; i < 3; i++)
-            {
-                long before = GC.GetAllocatedBytesForCurrentThread();
-                model.Run(x, y);
-                long after = GC.GetAllocatedBytesForCurrentThread();
-                Assert.True(after == before, $"degree {degree} run {i}: {after - before} bytes");
-            }
-        }
-    }
-
     [Fact]
     public void Named_run_matches_the_single_run_and_checks_its_arguments()
     {

@@ -63,6 +63,9 @@ internal sealed class GraphBuilder
 
     public int ValueCount => ConstantDims.Count;
 
+    /// <summary>The file's name (or "stream", "bytes"), which every message names first.</summary>
+    public string Source => _source;
+
     private int Add(string name)
     {
         int index = ConstantDims.Count;
@@ -90,16 +93,17 @@ internal sealed class GraphBuilder
 
     private void Build(NodeMessage n, int position)
     {
-        string node = n.Describe(position);
+        // Every message about the node names the file, the node and where it starts: "model.onnx: Conv node 'conv1' (offset 812): ...".
+        string node = $"{_source}: {n.Describe(position)} (offset {n.Offset})";
         if (n.Domain is not ("" or "ai.onnx")) throw new NotSupportedException($"{node}: domain '{n.Domain}' is not supported (only the default ONNX domain).");
-        var attributes = new NodeAttributes(n, node, _source);
+        var attributes = new NodeAttributes(n, node);
         int[] inputs = n.Inputs.Select(name => name.Length == 0 ? -1 : _index.TryGetValue(name, out int i) ? i
-            : throw new InvalidDataException($"{_source}: offset {n.Offset}: {node}: input '{name}' is not produced by an earlier node or initializer (the graph is cyclic, unsorted or incomplete).")).ToArray();
-        if (n.Outputs.Count == 0 || n.Outputs[0].Length == 0) throw new InvalidDataException($"{_source}: offset {n.Offset}: {node} has no output.");
+            : throw new InvalidDataException($"{node}: input '{name}' is not produced by an earlier node or initializer (the graph is cyclic, unsorted or incomplete).")).ToArray();
+        if (n.Outputs.Count == 0 || n.Outputs[0].Length == 0) throw new InvalidDataException($"{node} has no output.");
         for (int i = 1; i < n.Outputs.Count; i++)
             if (n.Outputs[i].Length > 0 && (_uses.ContainsKey(n.Outputs[i]) || _graphOutputs.Contains(n.Outputs[i])))
                 throw new NotSupportedException($"{node}: output {i} ('{n.Outputs[i]}') is used; only the first output is supported.");
-        if (_index.ContainsKey(n.Outputs[0])) throw new InvalidDataException($"{_source}: offset {n.Offset}: {node}: output '{n.Outputs[0]}' is produced twice.");
+        if (_index.ContainsKey(n.Outputs[0])) throw new InvalidDataException($"{node}: output '{n.Outputs[0]}' is produced twice.");
 
         if (n.OpType == "Constant")
         {
@@ -138,12 +142,12 @@ internal sealed class GraphBuilder
     private void Need(int[] inputs, string node, int count)
     {
         if (inputs.Length < count || Array.IndexOf(inputs, -1, 0, count) >= 0)
-            throw new InvalidDataException($"{_source}: {node} has {inputs.Count(i => i >= 0)} of the {count} inputs it needs.");
+            throw new InvalidDataException($"{node} has {inputs.Count(i => i >= 0)} of the {count} inputs it needs.");
     }
 
     /// <summary>A required input that Need has not covered (an optional position given as "").</summary>
     private int Activation(int index, string node, string name) =>
-        index >= 0 ? index : throw new InvalidDataException($"{_source}: {node}: input {name} is missing.");
+        index >= 0 ? index : throw new InvalidDataException($"{node}: input {name} is missing.");
 
     private float[] ConstantFloatsOf(int index, string node, string name)
     {

@@ -2,8 +2,8 @@ using Kernels.Onnx.Schema;
 
 namespace Kernels.Onnx.Runtime;
 
-/// <summary>Typed access to a node's attributes; a wrong type is malformed, an unsupported value is named.</summary>
-internal sealed class NodeAttributes(NodeMessage node, string describe, string source)
+/// <summary>Typed access to a node's attributes; a wrong type is malformed, an unsupported value is named. <c>describe</c> names the file and the node.</summary>
+internal sealed class NodeAttributes(NodeMessage node, string describe)
 {
     private readonly Dictionary<string, AttributeMessage> _byName = node.Attributes.GroupBy(a => a.Name).ToDictionary(g => g.Key, g => g.Last());
 
@@ -24,7 +24,7 @@ internal sealed class NodeAttributes(NodeMessage node, string describe, string s
     /// <summary>Throws <see cref="NotSupportedException"/> naming the node and attribute.</summary>
     public NotSupportedException Unsupported(string name, string what) => new($"{describe}: attribute {name} {what} is not supported.");
 
-    public InvalidDataException Malformed(string what) => new($"{source}: {describe}: {what}.");
+    public InvalidDataException Malformed(string what) => new($"{describe}: {what}.");
 
     /// <summary>Refuses every attribute outside <paramref name="known"/> (an attribute the runtime would ignore changes the result).</summary>
     public void OnlyKnown(params string[] known)
@@ -37,7 +37,7 @@ internal sealed class NodeAttributes(NodeMessage node, string describe, string s
     {
         if (!_byName.TryGetValue(name, out AttributeMessage? a)) return null;
         // Some exporters leave the type out; the value fields still say what it is.
-        if (a.Type != 0 && a.Type != type) throw new InvalidDataException($"{source}: offset {a.Offset}: {describe}: attribute {name} has type {a.Type} but must have type {type}.");
+        if (a.Type != 0 && a.Type != type) throw new InvalidDataException($"{describe}: attribute {name} (offset {a.Offset}) has type {a.Type} but must have type {type}.");
         return a;
     }
 }

@@ -63,6 +63,9 @@ public sealed class AvgPool2DLayer<T>(IKernelSet<T> kernels, Pool2DParams p) : L
 {
     private NchwTensor<T>? _x, _y, _dx;
 
+    /// <summary>Window and stride.</summary>
+    public Pool2DParams Params => p;
+
     /// <inheritdoc/>
     public override Shape4 OutputShape(Shape4 input) => Geometry.Pool2DOutput(input, p);
 

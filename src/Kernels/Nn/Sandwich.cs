@@ -14,10 +14,14 @@ public sealed class ConvReluPool<T> : Layer<T> where T : unmanaged, IFloatingPoi
         Conv = conv;
         _relu = new ReluLayer<T>(kernels);
         _pool = new MaxPool2DLayer<T>(kernels, pool);
+        Pool = pool;
     }
 
     /// <summary>The convolution (its W and b are this layer's parameters).</summary>
     public Conv2DLayer<T> Conv { get; }
+
+    /// <summary>The max pool's window and stride.</summary>
+    public Pool2DParams Pool { get; }
 
     /// <inheritdoc/>
     public override IReadOnlyList<Parameter<T>> Parameters => Conv.Parameters;

@@ -51,6 +51,9 @@ public sealed class ThreeLayerConvNet<T> : IClassifier<T> where T : unmanaged, I
     /// <summary>The options it was built with.</summary>
     public ConvNetOptions Options { get; }
 
+    /// <summary>The layers: conv-relu-pool, affine-relu, affine (what an exporter or an inspector walks).</summary>
+    public Sequential<T> Network => _net;
+
     /// <summary>W1, b1, W2, b2, W3, b3.</summary>
     public IReadOnlyList<Parameter<T>> Parameters => _net.Parameters;
 

@@ -1,0 +1,33 @@
+namespace Kernels.Onnx.Tests;
+
+/// <summary>Allocation is measured with no other test class running: a busy worker pool makes the caller run a
+/// call's whole work itself, and the first time a thread does that its scratch arena grows once.</summary>
+[CollectionDefinition(nameof(Serial), DisableParallelization = true)]
+public sealed class Serial;
+
+/// <summary>Once a batch size is planned, a run allocates nothing, at one and at two threads.</summary>
+[Collection(nameof(Serial))]
+public class AllocationTests
+{
+    public static TheoryData<string> Names => Fixture.Names;
+
+    [Theory, MemberData(nameof(Names))]
+    public void A_run_allocates_nothing_once_its_batch_size_is_planned(string name)
+    {
+        Fixture f = Fixture.Named(name);
+        foreach (int degree in new[] { 1, 2 })
+        {
+            OnnxModel model = OnnxModel.Load(f.ModelPath, new OnnxModelOptions { MaxDegreeOfParallelism = degree });
+            float[] x = f.Input, y = new float[model.OutputLength(f.Batch)];
+            model.Run(x, y);
+            model.Run(x, y);
+            for (int i = 0; i < 3; i++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                model.Run(x, y);
+                long after = GC.GetAllocatedBytesForCurrentThread();
+                Assert.True(after == before, $"degree {degree} run {i}: {after - before} bytes");
+            }
+        }
+    }
+}
