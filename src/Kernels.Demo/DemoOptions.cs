@@ -14,6 +14,7 @@ public sealed record DemoOptions
     public int Threads { get; init; } = -1;
     public int Seed { get; init; } = 1;
     public string Out { get; init; } = "out";
+    public string? Onnx { get; init; }
     public bool Help { get; init; }
 
     public const string Usage = """
@@ -29,6 +30,8 @@ public sealed record DemoOptions
           --threads N             threads per kernel; -1 = all cores (default -1). Results do not depend on it.
           --seed N                seed of initialisation and sampling (default 1)
           --out DIR               where the plot and checkpoint go (default out)
+          --onnx FILE             also export the trained network as ONNX (opset 17), e.g. out/threelayerconvnet.onnx,
+                                  and check that the exported model classifies the test set as the network does
           --help                  this text
         """;
 
@@ -63,6 +66,7 @@ public sealed record DemoOptions
                     break;
                 case "--seed": if (!int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int s)) return (null, $"--seed must be a whole number, not '{v}'"); o = o with { Seed = s }; break;
                 case "--out": o = o with { Out = v }; break;
+                case "--onnx": o = o with { Onnx = v }; break;
                 default: return (null, $"unknown option {a} (see --help)");
             }
         }

@@ -3,6 +3,7 @@ using Kernels;
 using Kernels.Data;
 using Kernels.Demo;
 using Kernels.Nn;
+using Kernels.Onnx;
 using Spectre.Console;
 
 (DemoOptions? options, string? error) = DemoOptions.Parse(args);
@@ -78,6 +79,18 @@ Safetensors.Save(checkpoint, model.Parameters, new Dictionary<string, string>
     ["model"] = "ThreeLayerConvNet", ["input"] = $"{shape.C}x{shape.H}x{shape.W}", ["test_accuracy"] = testAccuracy.ToString("F4", System.Globalization.CultureInfo.InvariantCulture),
 });
 AnsiConsole.MarkupLine($"Wrote {Markup.Escape(plot)} and {Markup.Escape(checkpoint)} (folder {Markup.Escape(Path.GetFullPath(options.Out))})");
+if (options.Onnx is string onnxPath)
+{
+    // The exported file, read back by Kernels.Onnx, must classify the test set as the trained network does.
+    OnnxExport.Save(model, onnxPath);
+    var exported = OnnxModel.Load(onnxPath, new OnnxModelOptions { MaxDegreeOfParallelism = options.Threads });
+    float[] scores = new float[exported.OutputLength(test.Count)];
+    exported.Run(test.Images.Span, scores);
+    int correct = 0;
+    for (int i = 0; i < test.Count; i++)
+        if (System.Numerics.Tensors.TensorPrimitives.IndexOfMax(scores.AsSpan(i * 10, 10)) == test.Labels[i]) correct++;
+    AnsiConsole.MarkupLine($"Wrote {Markup.Escape(onnxPath)} ({new FileInfo(onnxPath).Length:N0} bytes, ONNX opset {OnnxExport.Opset}); read back, it scores {(double)correct / test.Count:P2} on the test set");
+}
 return 0;
 
 /// <summary>Runs progress callbacks synchronously on the training thread (Progress&lt;T&gt; would post them).</summary>
