@@ -9,6 +9,12 @@ namespace Kernels.Onnx;
 /// <param name="ElementType">typeof(float): the only element type this runtime runs.</param>
 public sealed record OnnxValueMetadata(string Name, int[] Dimensions, Type ElementType);
 
+/// <summary>A constant tensor: dims and either float or int64 data (row-major).</summary>
+/// <param name="Dims">The tensor's dims.</param>
+/// <param name="Floats">Float data, or null.</param>
+/// <param name="Int64s">Int64 data (shapes, pads), or null.</param>
+public sealed record OnnxTensor(int[] Dims, float[]? Floats = null, long[]? Int64s = null);
+
 /// <summary>How a model runs and how much memory its buffers may take.</summary>
 public sealed record OnnxModelOptions
 {
@@ -21,6 +27,12 @@ public sealed record OnnxModelOptions
     /// reshape that exhausts memory. Raise it for large batches of large images.
     /// </summary>
     public long MaxActivationFloats { get; init; } = 1L << 28;
+
+    /// <summary>
+    /// Graph inputs bound to constants at load, by name (as ONNX Runtime's <c>SessionOptions.AddInitializer</c>):
+    /// weights a model takes as inputs, or a shape input of Reshape. Inputs not named here are the run's inputs.
+    /// </summary>
+    public IReadOnlyDictionary<string, OnnxTensor>? Constants { get; init; }
 }
 
 /// <summary>
@@ -100,7 +112,7 @@ public sealed class OnnxModel
         if (options.MaxActivationFloats < 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxActivationFloats, $"options.MaxActivationFloats must be positive but is {options.MaxActivationFloats}.");
         ModelMessage model = ModelMessage.Read(bytes, source);
-        var graph = new GraphBuilder(model, source);
+        var graph = new GraphBuilder(model, source, options.Constants);
         if (graph.Inputs.Count == 0) throw new NotSupportedException($"{source}: the graph has no runtime input.");
         if (graph.Outputs.Count == 0) throw new InvalidDataException($"{source}: the graph has no output.");
         return new OnnxModel(graph, options);

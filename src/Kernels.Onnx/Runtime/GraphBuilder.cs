@@ -11,8 +11,12 @@ namespace Kernels.Onnx.Runtime;
 /// </summary>
 internal sealed class GraphBuilder
 {
-    /// <summary>Default-domain operator sets this runtime implements the semantics of.</summary>
-    public const int MinOpset = 7, MaxOpset = 21;
+    /// <summary>
+    /// Default-domain operator sets this runtime reads. Before opset 7 some ops had other attributes (Reshape's shape,
+    /// Pad's paddings, BatchNormalization's consumed_inputs); each op refuses attributes it does not know, so such a
+    /// model is refused by name rather than misread.
+    /// </summary>
+    public const int MinOpset = 1, MaxOpset = 21;
 
     private readonly string _source;
     private readonly long _opset;
@@ -28,7 +32,7 @@ internal sealed class GraphBuilder
     public List<(string Name, int Index, int[] Dims)> Inputs { get; } = [];
     public List<(string Name, int Index)> Outputs { get; } = [];
 
-    public GraphBuilder(ModelMessage model, string source)
+    public GraphBuilder(ModelMessage model, string source, IReadOnlyDictionary<string, OnnxTensor>? constants = null)
     {
         _source = source;
         GraphMessage graph = model.Graph!;
@@ -42,6 +46,12 @@ internal sealed class GraphBuilder
         foreach (TensorMessage t in graph.Initializers) AddConstant(t.Name, Tensor(t, $"initializer '{t.Name}'"));
         foreach (ValueInfoMessage input in graph.Inputs)
         {
+            if (constants is not null && constants.TryGetValue(input.Name, out OnnxTensor? bound))
+            {
+                if (_index.ContainsKey(input.Name)) _index.Remove(input.Name); // the binding replaces an initializer's default
+                AddConstant(input.Name, Bound(input.Name, bound));
+                continue;
+            }
             if (_index.ContainsKey(input.Name)) continue; // an initializer listed as an input (IR < 4): a constant
             if (input.ElemType != 1) throw new NotSupportedException($"{source}: input '{input.Name}' has element type {input.ElemType}; only float (1) inputs are supported.");
             if (input.Dims is null) throw new NotSupportedException($"{source}: input '{input.Name}' has no shape; a static shape (batch may be symbolic) is needed.");
@@ -80,6 +90,21 @@ internal sealed class GraphBuilder
     {
         int index = Add(name);
         (ConstantDims[index], ConstantFloats[index], ConstantInts[index]) = (t.Dims, t.Floats, t.Ints);
+    }
+
+    private static (int[] Dims, float[]? Floats, long[]? Ints) Bound(string name, OnnxTensor t)
+    {
+        ArgumentNullException.ThrowIfNull(t, $"options.Constants[{name}]");
+        long count = 1;
+        foreach (int d in t.Dims)
+        {
+            if (d < 0) throw new ArgumentException($"options.Constants['{name}'] has a negative dimension {d}.", "options");
+            count *= d;
+        }
+        long held = t.Floats?.LongLength ?? t.Int64s?.LongLength ?? -1;
+        if ((t.Floats is null) == (t.Int64s is null) || held != count)
+            throw new ArgumentException($"options.Constants['{name}'] must hold exactly one of Floats and Int64s with {count} values for dims {Op.Format(t.Dims)}, but holds {held}.", "options");
+        return ((int[])t.Dims.Clone(), t.Floats, t.Int64s);
     }
 
     private (int[] Dims, float[]? Floats, long[]? Ints) Tensor(TensorMessage t, string what)
@@ -234,6 +259,7 @@ internal sealed class GraphBuilder
 
     private Op Reshape(NodeMessage n, NodeAttributes a, string node, int[] inputs)
     {
+        a.OnlyKnown("allowzero");
         if (a.Int("allowzero", 0) != 0) throw a.Unsupported("allowzero", "= 1");
         long[] shape = ConstantIntsOf(inputs[1], node, "shape");
         return ViewOp.Reshape(node, Activation(inputs[0], node, "data"), Add(n.Outputs[0]), shape);
