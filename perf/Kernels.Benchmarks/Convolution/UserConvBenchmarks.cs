@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.ML.OnnxRuntime;
 using Kernels.Benchmarks.Peers;
-using static Kernels.Benchmarks.Peers.OnnxModel;
+using static Kernels.Benchmarks.Peers.OneNodeModel;
 #if WITH_TORCH
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using CommunityToolkit.HighPerformance;
 using Microsoft.ML.OnnxRuntime;
-using static Kernels.Benchmarks.Peers.OnnxModel;
+using static Kernels.Benchmarks.Peers.OneNodeModel;
 
 namespace Kernels.Benchmarks.Peers;
 
