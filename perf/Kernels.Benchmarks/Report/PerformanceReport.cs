@@ -34,7 +34,7 @@ public static class PerformanceReport
         var rows = new List<Row>();
         var seen = new HashSet<string>();
         foreach (string file in csvs)
-            foreach (Row r in WithExactTimes(Parse(File.ReadAllLines(file)), file))
+            foreach (Row r in WithExactTimes(Parse(File.ReadAllLines(file), TypeOf(file)), file))
                 if (seen.Add(string.Join("|", r["Type"], r["Method"], r["Threads"], r["Shape"], r["Size"], r["Input"], r["Window"], r["GemmSize"], r["Model"], r["Batch"], r.Tuned)))
                     rows.Add(r);
         IEnumerable<Row> Of(string type, string method, bool tuned = false) => rows.Where(r => r["Type"] == type && r["Method"] == method && r.Tuned == tuned);
@@ -371,13 +371,23 @@ public static class PerformanceReport
         catch (UnauthorizedAccessException) { return RuntimeInformation.ProcessArchitecture.ToString(); }
     }
 
-    private static List<Row> Parse(string[] lines)
+    /// <summary>A one-class run's CSV has no Type column: its file name ("Namespace.TypeBenchmarks-report.csv") says it.</summary>
+    private static string TypeOf(string file)
+    {
+        string name = Path.GetFileName(file);
+        name = name[..name.IndexOf("-report", StringComparison.Ordinal)];
+        return name[(name.LastIndexOf('.') + 1)..];
+    }
+
+    private static List<Row> Parse(string[] lines, string type)
     {
         string[] header = Split(lines[0]);
         return lines.Skip(1).Where(l => l.Length > 0).Select(l =>
         {
             string[] cells = Split(l);
-            return new Row(header.Zip(cells).GroupBy(p => p.First).ToDictionary(g => g.Key, g => g.First().Second));
+            var row = header.Zip(cells).GroupBy(p => p.First).ToDictionary(g => g.Key, g => g.First().Second);
+            row.TryAdd("Type", type);
+            return new Row(row);
         }).ToList();
     }
 

@@ -268,9 +268,20 @@ internal sealed class GraphBuilder
     private Op Gemm(NodeMessage n, NodeAttributes a, string node, int[] inputs)
     {
         a.OnlyKnown("alpha", "beta", "transA", "transB", "broadcast");
-        int c = inputs.Length > 2 ? inputs[2] : -1;
-        return new GemmOp(node, Activation(inputs[0], node, "A"), Activation(inputs[1], node, "B"), c, Add(n.Outputs[0]),
-            a.Int("transA", 0) != 0, a.Int("transB", 0) != 0, a.Float("alpha", 1f), a.Float("beta", 1f), matMul: false);
+        int c = inputs.Length > 2 ? inputs[2] : -1, b = Activation(inputs[1], node, "B");
+        bool transB = a.Int("transB", 0) != 0;
+        // A constant B stored transposed (PyTorch's Linear: out x in) is transposed once here: the GEMM packs a
+        // row-major B with contiguous copies, a transposed one element by element, on every call.
+        if (transB && ConstantFloats[b] is float[] weights && ConstantDims[b] is [int rows, int cols])
+        {
+            var transposed = new float[weights.Length];
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < cols; j++) transposed[j * rows + i] = weights[i * cols + j];
+            AddConstant($"{n.Inputs[1]}\u0000transposed", ([cols, rows], transposed, null));
+            (b, transB) = (ValueCount - 1, false);
+        }
+        return new GemmOp(node, Activation(inputs[0], node, "A"), b, c, Add(n.Outputs[0]),
+            a.Int("transA", 0) != 0, transB, a.Float("alpha", 1f), a.Float("beta", 1f), matMul: false);
     }
 
     private Op? BatchNorm(NodeMessage n, NodeAttributes a, string node, int[] inputs)
