@@ -56,6 +56,22 @@ public class ExportTests
         RoundTrip(OnnxExport.ToBytes(net, 3, 17, 17), (x, s) => net.Forward(NchwTensor<float>.Wrap(x, s)).Span.ToArray(), 3, 17, 17);
     }
 
+    [Theory, MemberData(nameof(FixtureTests.Names), MemberType = typeof(FixtureTests))]
+    public void Imported_fixtures_give_what_onnx_runtime_gives_on_the_same_file(string name)
+    {
+        Fixture f = Fixture.Named(name);
+        using var session = new InferenceSession(f.ModelPath);
+        OnnxModel ours = OnnxModel.Load(f.ModelPath);
+        int per = f.Input.Length / f.Batch;
+        foreach (int n in new[] { 1, f.Batch })
+        {
+            float[] x = f.Input[..(n * per)], y = new float[ours.OutputLength(n)];
+            ours.Run(x, y);
+            using var results = session.Run([NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(x, [n, .. f.InputDims[1..]]))]);
+            Tolerance.Close(results.Single().AsEnumerable<float>().ToArray(), y, $"{name}, batch {n}");
+        }
+    }
+
     [Fact]
     public void A_shape_the_network_does_not_take_is_refused_before_writing()
     {

@@ -111,6 +111,17 @@ public class HostileFileTests
     }
 
     [Fact]
+    public void External_data_initializers_are_refused_by_name()
+    {
+        // TensorProto.data_location = EXTERNAL (14: 1): the weights live in another file, which a stream cannot reach.
+        var writer = new Kernels.Onnx.Protobuf.WireWriter().Int64s(1, [4]).Varint(2, 1).String(8, "w").Varint(14, 1);
+        byte[] graph = new Kernels.Onnx.Protobuf.WireWriter().Message(5, writer).ToArray();
+        byte[] bytes = new Kernels.Onnx.Protobuf.WireWriter().Varint(1, 8).Bytes(7, graph).ToArray();
+        var ex = Assert.Throws<NotSupportedException>(() => OnnxModel.Load(bytes, "external.onnx"));
+        Assert.StartsWith("external.onnx: initializer 'w' keeps its data in an external file", ex.Message);
+    }
+
+    [Fact]
     public void An_input_too_large_for_the_plan_cap_is_refused_at_load()
     {
         byte[] bytes = new GraphWriter().Input("x", 1, 1, 100_000, 100_000).Node("Relu", ["x"], "y").Output("y", 1, 1, 100_000, 100_000).ToBytes();
