@@ -10,7 +10,8 @@ namespace Kernels.Convolution;
 /// Direct convolution for few input channels (the first layer of most CNNs, C = 1 or 3): no im2col matrix at all.
 /// The GEMM microkernel's register tile (MR filters x NR output columns of one output row) reads its B rows straight
 /// from a zero-padded copy of the image through a table of tap offsets (tap p = (c, kh, kw) starts at
-/// c*Hp*Wp + kh*Wp + kw), one or two vectors per tap (stride 2: the even floats of two). With K = C*HH*WW of only
+/// c*Hp*Wp + kh*Wp + kw; with stride 2 the padded rows are stored deinterleaved, see <see cref="TapColumn"/>), one
+/// vector load per tap and vector of the tile. With K = C*HH*WW of only
 /// 9-150 taps, im2col's panel writes cost as much as the multiply-adds they feed (40-50 % of shape (a)). The filters
 /// are the im2col path's packed [W | b] panels; the bias starts the accumulators.
 /// </summary>
@@ -19,9 +20,21 @@ internal static unsafe class Direct
     /// <summary>Stride 1 or 2, and not pointwise (a pointwise convolution reads x itself as its GEMM operand).</summary>
     public static bool Supports(Shape4 w, Conv2DParams p) => p.Stride <= 2 && !(w.H == 1 && w.W == 1 && p.Stride == 1 && p.Pad == 0);
 
-    /// <summary>Floats of one image's padded copy plus the slack the last column tile's vectors read past it.</summary>
+    /// <summary>
+    /// Floats of one image's padded copy, the slack the last column tile's vectors read past it, and with stride 2
+    /// one padded row more (plus a vector's slack) where each row is built before it is deinterleaved.
+    /// </summary>
     public static long PaddedLength(in ConvGeometry g, int filters) =>
-        (long)g.C * (g.H + 2L * g.Pad) * (g.W + 2L * g.Pad) + 4L * PrePackedGemm.PanelWidth(filters) + g.KW + 16;
+        (long)g.C * (g.H + 2L * g.Pad) * (g.W + 2L * g.Pad) + Slack(g, filters) + (g.Stride == 2 ? g.W + 2L * g.Pad + 32 : 0);
+
+    private static long Slack(in ConvGeometry g, int filters) => 4L * PrePackedGemm.PanelWidth(filters) + g.KW + 16;
+
+    /// <summary>
+    /// Where tap kw's column 0 starts within a padded row. Stride 1: at kw. Stride 2: each row is stored
+    /// deinterleaved, its even columns first and its odd ones after, so output column j of tap kw reads padded column
+    /// 2j + kw at the contiguous position j + kw / 2 of one half: plain vector loads, no shuffles per tap.
+    /// </summary>
+    private static int TapColumn(int kw, int stride, int wp) => stride == 1 ? kw : kw % 2 == 0 ? kw / 2 : (wp + 1) / 2 + kw / 2;
 
     public static void EnsureScratchFits(in ConvGeometry g, int filters)
     {
@@ -63,7 +76,7 @@ internal static unsafe class Direct
             for (int p = 0; p < g.K; p++)
             {
                 int kw = p % g.KW, kh = p / g.KW % g.KH, c = p / (g.KW * g.KH);
-                offsets[p] = (c * hp + kh) * wp + kw;
+                offsets[p] = (c * hp + kh) * wp + TapColumn(kw, g.Stride, wp);
             }
             int current = -1;
             for (int item = first; item < end; item++)
@@ -71,7 +84,7 @@ internal static unsafe class Direct
                 int image = item / perImage, i = item % perImage * pair, rows = Math.Min(pair, g.OutH - i);
                 if (image != current)
                 {
-                    Pad(g, x + (long)image * g.C * g.H * g.W, padded, length);
+                    Pad(g, filters, x + (long)image * g.C * g.H * g.W, padded, length);
                     current = image;
                 }
                 float* yRow = y + ((long)image * filters * g.OutH + i) * g.OutW;
@@ -90,14 +103,26 @@ internal static unsafe class Direct
         }
     }
 
-    /// <summary>The zero-padded copy of one image, and zeros in the slack past it.</summary>
-    private static void Pad(in ConvGeometry g, float* x, float* padded, long length)
+    /// <summary>The zero-padded copy of one image (rows deinterleaved with stride 2, see <see cref="TapColumn"/>), and zeros in the slack past it.</summary>
+    private static void Pad(in ConvGeometry g, int filters, float* x, float* padded, long length)
     {
         int hp = g.H + 2 * g.Pad, wp = g.W + 2 * g.Pad;
         new Span<float>(padded, (int)length).Clear();
+        // Stride 2 builds each padded row past the slack, then splits it into its even and odd halves.
+        float* row = padded + (long)g.C * hp * wp + Slack(g, filters);
         for (int c = 0; c < g.C; c++)
             for (int h = 0; h < g.H; h++)
-                ShortRuns.Copy(x + ((long)c * g.H + h) * g.W, padded + ((long)c * hp + h + g.Pad) * wp + g.Pad, g.W);
+            {
+                float* src = x + ((long)c * g.H + h) * g.W, dst = padded + ((long)c * hp + h + g.Pad) * wp;
+                if (g.Stride == 1)
+                {
+                    ShortRuns.Copy(src, dst + g.Pad, g.W);
+                    continue;
+                }
+                ShortRuns.Copy(src, row + g.Pad, g.W);
+                ShortRuns.CopyEven(row, dst, (wp + 1) / 2, row + wp + 32);
+                ShortRuns.CopyEven(row + 1, dst + (wp + 1) / 2, wp / 2, row + wp + 32);
+            }
     }
 
     /// <summary>
@@ -114,17 +139,16 @@ internal static unsafe class Direct
         for (int j0 = 0; j0 < g.OutW; j0 += nr)
         {
             int cols = Math.Min(nr, g.OutW - j0);
-            float* origin0 = origin + (nint)j0 * g.Stride;
+            float* origin0 = origin + j0; // stride 2 reads its deinterleaved rows contiguously too
             // The second vector: the next columns of this row, or the first columns of the next output row.
-            float* origin1 = paired ? origin + (rows > 1 ? (nint)g.Stride * wp : 0) : origin0 + (nint)half * g.Stride;
+            float* origin1 = paired ? origin + (rows > 1 ? (nint)g.Stride * wp : 0) : origin0 + half;
             for (int f0 = 0; f0 < filters; f0 += mr)
             {
                 int fs = Math.Min(mr, filters - f0);
                 float* a = packedW + (nint)(f0 / mr) * mr * reduction;
                 float* tile = yRow + f0 * plane + j0;
                 bool whole = !paired && fs == mr && cols == nr;
-                if (g.Stride == 1) TK.RunDirect<Stride1>(k, a, origin0, origin1, offsets, whole ? tile : edge, whole ? plane : nr);
-                else TK.RunDirect<Stride2>(k, a, origin0, origin1, offsets, whole ? tile : edge, whole ? plane : nr);
+                TK.RunDirect(k, a, origin0, origin1, offsets, whole ? tile : edge, whole ? plane : nr);
                 if (whole) continue;
                 for (int r = 0; r < fs; r++)
                 {

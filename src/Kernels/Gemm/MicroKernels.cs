@@ -20,10 +20,10 @@ internal unsafe interface IMicroKernel
     /// Direct convolution on the same register tile: the MR x NR tile <c>C = bias + A * B</c> where A is the packed
     /// [W | b] panel (k taps, then the bias column at a[k * MR]) and B row p is read from a zero-padded image instead
     /// of a packed panel: its first vector of output columns at <c>origin0 + offsets[p]</c>, its second at
-    /// <c>origin1 + offsets[p]</c> (consecutive floats, or every other one for stride 2). The two origins let one tile
+    /// <c>origin1 + offsets[p]</c> (consecutive floats: stride 2 reads deinterleaved rows). The two origins let one tile
     /// cover two short output rows. C is overwritten.
     /// </summary>
-    static abstract void RunDirect<TStride>(int k, float* a, float* origin0, float* origin1, int* offsets, float* c, nint ldc) where TStride : IStride;
+    static abstract void RunDirect(int k, float* a, float* origin0, float* origin1, int* offsets, float* c, nint ldc);
 }
 
 /// <summary>The B micro-panel of one microkernel call, row by row: NR floats (two vectors) per reduction step.</summary>
@@ -46,47 +46,22 @@ internal unsafe struct PackedRows<TVec, TOps>(float* b) : IPanelRows<TVec> where
     }
 }
 
-/// <summary>The column step of a direct convolution's B rows.</summary>
-internal interface IStride
-{
-    static abstract int Step { get; }
-}
-
-internal readonly struct Stride1 : IStride
-{
-    public static int Step => 1;
-}
-
-internal readonly struct Stride2 : IStride
-{
-    public static int Step => 2;
-}
-
 /// <summary>
 /// B rows read in place from a zero-padded image: row p is two vectors of output columns of tap p, at
-/// origin0 + offsets[p] and origin1 + offsets[p]; with stride 2 each is the even floats of two vectors (reading one
-/// float past the last one used).
+/// origin0 + offsets[p] and origin1 + offsets[p] (a stride-2 convolution stores its rows deinterleaved, so its taps
+/// read contiguous columns too).
 /// </summary>
-internal unsafe struct ImageRows<TVec, TOps, TStride>(float* origin0, float* origin1, int* offsets) : IPanelRows<TVec>
-    where TVec : struct where TOps : IVectorOps<TVec> where TStride : IStride
+internal unsafe struct ImageRows<TVec, TOps>(float* origin0, float* origin1, int* offsets) : IPanelRows<TVec>
+    where TVec : struct where TOps : IVectorOps<TVec>
 {
     private int* _offsets = offsets;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Next(out TVec b0, out TVec b1)
     {
-        int offset = *_offsets++, w = TOps.Count;
-        float* s0 = origin0 + offset, s1 = origin1 + offset;
-        if (TStride.Step == 1)
-        {
-            b0 = TOps.Load(in *s0);
-            b1 = TOps.Load(in *s1);
-        }
-        else
-        {
-            b0 = TOps.Even(TOps.Load(in *s0), TOps.Load(in *(s0 + w)));
-            b1 = TOps.Even(TOps.Load(in *s1), TOps.Load(in *(s1 + w)));
-        }
+        int offset = *_offsets++;
+        b0 = TOps.Load(in *(origin0 + offset));
+        b1 = TOps.Load(in *(origin1 + offset));
     }
 }
 
@@ -107,9 +82,9 @@ internal unsafe readonly struct MicroKernel12x2V<TVec, TOps> : IMicroKernel wher
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunDirect<TStride>(int k, float* a, float* origin0, float* origin1, int* offsets, float* c, nint ldc) where TStride : IStride
+    public static void RunDirect(int k, float* a, float* origin0, float* origin1, int* offsets, float* c, nint ldc)
     {
-        var rows = new ImageRows<TVec, TOps, TStride>(origin0, origin1, offsets);
+        var rows = new ImageRows<TVec, TOps>(origin0, origin1, offsets);
         Core(k, a, rows, a + k * MR, c, ldc, 1f, 0f);
     }
 
@@ -168,9 +143,9 @@ internal unsafe readonly struct MicroKernel8x2V<TVec, TOps> : IMicroKernel where
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunDirect<TStride>(int k, float* a, float* origin0, float* origin1, int* offsets, float* c, nint ldc) where TStride : IStride
+    public static void RunDirect(int k, float* a, float* origin0, float* origin1, int* offsets, float* c, nint ldc)
     {
-        var rows = new ImageRows<TVec, TOps, TStride>(origin0, origin1, offsets);
+        var rows = new ImageRows<TVec, TOps>(origin0, origin1, offsets);
         Core(k, a, rows, a + k * MR, c, ldc, 1f, 0f);
     }
 
@@ -217,9 +192,9 @@ internal unsafe readonly struct MicroKernel6x2V<TVec, TOps> : IMicroKernel where
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunDirect<TStride>(int k, float* a, float* origin0, float* origin1, int* offsets, float* c, nint ldc) where TStride : IStride
+    public static void RunDirect(int k, float* a, float* origin0, float* origin1, int* offsets, float* c, nint ldc)
     {
-        var rows = new ImageRows<TVec, TOps, TStride>(origin0, origin1, offsets);
+        var rows = new ImageRows<TVec, TOps>(origin0, origin1, offsets);
         Core(k, a, rows, a + k * MR, c, ldc, 1f, 0f);
     }
 
