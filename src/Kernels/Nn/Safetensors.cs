@@ -137,7 +137,21 @@ public static class Safetensors
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        byte[] file = File.ReadAllBytes(path);
+        return Load(File.ReadAllBytes(path), path, parameters);
+    }
+
+    /// <summary>
+    /// <see cref="Load{T}(string, IReadOnlyList{Parameter{T}})"/> from a checkpoint's bytes (a stream read to its
+    /// end, an embedded resource, a download); <paramref name="source"/> names it in error messages.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes break the format or do not match the parameters; the message names the source and the byte offset.</exception>
+    public static IReadOnlyDictionary<string, string> Load<T>(byte[] file, string source, IReadOnlyList<Parameter<T>> parameters)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(parameters);
+        string path = source;
         (Dictionary<string, string> metadata, Dictionary<string, Entry> tensors, long dataStart) = Read(path, file);
 
         string dtype = DType<T>();
@@ -161,6 +175,16 @@ public static class Safetensors
             p.MarkChanged();
         }
         return metadata;
+    }
+
+    /// <summary>The metadata and each tensor's dtype and shape, without loading anything (what a loader needs to build the model first).</summary>
+    /// <exception cref="InvalidDataException">The bytes break the format; the message names the source and the byte offset.</exception>
+    public static (IReadOnlyDictionary<string, string> Metadata, IReadOnlyDictionary<string, (string DType, long[] Shape)> Tensors) Describe(byte[] file, string source)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(source);
+        (Dictionary<string, string> metadata, Dictionary<string, Entry> tensors, _) = Read(source, file);
+        return (metadata, tensors.ToDictionary(t => t.Key, t => (t.Value.DType, t.Value.Shape), StringComparer.Ordinal));
     }
 
     /// <summary>One tensor entry of the header; HeaderOffset is where its name starts in the JSON.</summary>
