@@ -78,7 +78,7 @@ public sealed class Classifier
     }
 
     /// <summary>Class probabilities (softmax of the scores) of one image.</summary>
-    /// <param name="image">C x H x W floats, preprocessed as for training (the demo subtracts the training mean image).</param>
+    /// <param name="image">C x H x W floats, preprocessed as for training (the demo's digits are pixels / 255 in [0, 1]; its CIFAR-10 runs also subtract the training mean image).</param>
     /// <param name="probabilities">Receives <see cref="Classes"/> probabilities.</param>
     public void Predict(ReadOnlySpan<float> image, Span<float> probabilities) => Predict(image, 1, probabilities);
 
