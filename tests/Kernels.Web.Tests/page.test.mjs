@@ -1,0 +1,81 @@
+// The published page in Debian's Chromium: it loads the shipped network, a drawn stroke is classified, the bars are a
+// probability distribution, Clear resets them, and the page works at phone width with the keyboard.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+import { serve } from "./serve.mjs";
+
+const root = process.env.KERNELS_WEB_ROOT ?? "../../src/Kernels.Web/bin/Release/net10.0/publish/wwwroot";
+let server, browser, url;
+
+before(async () => {
+    server = await serve(root);
+    url = `http://127.0.0.1:${server.address().port}/`;
+    browser = await chromium.launch({
+        executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+        args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"],
+    });
+});
+
+after(async () => {
+    await browser?.close();
+    server?.close();
+});
+
+async function ready(page) {
+    await page.goto(url);
+    await page.waitForFunction(() => document.querySelector("#status")?.textContent.startsWith("Ready"), null, { timeout: 120_000 });
+}
+
+async function draw(page, points) {
+    const box = await page.locator("canvas").boundingBox();
+    const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+    await page.mouse.move(...at(points[0]));
+    await page.mouse.down();
+    for (const p of points.slice(1)) await page.mouse.move(...at(p), { steps: 8 });
+    await page.mouse.up();
+    await page.waitForFunction(() => document.querySelector("#status")?.textContent.startsWith("It looks like"), null, { timeout: 30_000 });
+}
+
+const probabilities = page => page.$$eval(".bars .bar", bars => bars.map(b => Number(b.getAttribute("aria-valuenow"))));
+
+test("a vertical stroke is a 1, and the bars are a distribution", async () => {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on("pageerror", e => errors.push(e.message));
+    await ready(page);
+    assert.match(await page.locator("#status").textContent(), /97\.\d ?% on its test digits/);
+    await draw(page, [[0.5, 0.15], [0.5, 0.85]]);
+    const p = await probabilities(page);
+    assert.equal(p.length, 10);
+    assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 0.02, `probabilities ${p} do not sum to 1`);
+    assert.equal(p.indexOf(Math.max(...p)), 1, `a vertical stroke gave ${p}`);
+    assert.match(await page.locator("#status").textContent(), /It looks like a 1/);
+    assert.deepEqual(errors, []);
+    await page.close();
+});
+
+test("a closed loop is a 0; Clear resets the bars; the button is reachable by keyboard", async () => {
+    const page = await browser.newPage();
+    await ready(page);
+    const loop = Array.from({ length: 25 }, (_, i) => [0.5 + 0.22 * Math.sin(2 * Math.PI * i / 24), 0.5 - 0.32 * Math.cos(2 * Math.PI * i / 24)]);
+    await draw(page, loop);
+    const p = await probabilities(page);
+    assert.equal(p.indexOf(Math.max(...p)), 0, `a loop gave ${p}`);
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), "Clear");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => document.querySelector("#status").textContent.startsWith("Cleared"));
+    assert.deepEqual(await probabilities(page), Array(10).fill(0));
+    await page.close();
+});
+
+test("at phone width the drawing pad fits the screen", async () => {
+    const page = await browser.newPage({ viewport: { width: 360, height: 740 }, hasTouch: true, isMobile: true });
+    await ready(page);
+    const box = await page.locator("canvas").boundingBox();
+    assert.ok(box.x >= 0 && box.x + box.width <= 360, `canvas at ${box.x}..${box.x + box.width}`);
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), "the page scrolls sideways");
+    await page.close();
+});
