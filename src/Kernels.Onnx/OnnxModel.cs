@@ -119,12 +119,22 @@ public sealed class OnnxModel
     }
 
     /// <summary>Floats of the first input for a batch of <paramref name="batch"/>.</summary>
-    public long InputLength(int batch) => batch * PerSample(_graph.Inputs[0].Dims);
+    public long InputLength(int batch) => CheckBatch(batch) * PerSample(_graph.Inputs[0].Dims);
 
     /// <summary>Floats of the first output for a batch of <paramref name="batch"/>.</summary>
     public long OutputLength(int batch)
     {
+        CheckBatch(batch);
         lock (_gate) return PlanFor(batch).Values.Data[_graph.Outputs[0].Index].LongLength;
+    }
+
+    private long CheckBatch(int batch)
+    {
+        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch must be at least 1 but is {batch}.");
+        int declared = _graph.Inputs[0].Dims[0];
+        if (declared > 0 && batch != declared)
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch is {batch} but the model's batch is fixed at {declared}.");
+        return batch;
     }
 
     /// <summary>

@@ -53,5 +53,7 @@ public class FixtureTests
         Assert.Contains($"but the model gives {y.Length} floats", ex.Message);
         Assert.Equal("inputNames", Assert.Throws<ArgumentException>(() => model.Run(["z"], [x], ["y"], [named])).ParamName);
         Assert.Equal("outputNames", Assert.Throws<ArgumentException>(() => model.Run(["x"], [x], ["q"], [named])).ParamName);
+        Assert.Equal("batch", Assert.Throws<ArgumentOutOfRangeException>(() => model.OutputLength(0)).ParamName);
+        Assert.Equal("batch", Assert.Throws<ArgumentOutOfRangeException>(() => model.InputLength(-2)).ParamName);
     }
 }
