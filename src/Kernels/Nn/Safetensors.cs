@@ -49,12 +49,7 @@ public static class Safetensors
         {
             using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
-                file.Write(length);
-                file.Write(header);
-                if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors data is little-endian.");
-                foreach (Parameter<T> p in list) file.Write(MemoryMarshal.AsBytes(p.Value.AsSpan()));
+                WriteChecked(file, list, header);
                 file.Flush(flushToDisk: true); // the data reaches the disk before the rename makes it the checkpoint
             }
             File.Move(temp, full, overwrite: true);
@@ -64,6 +59,30 @@ public static class Safetensors
             try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             throw;
         }
+    }
+
+    /// <summary>
+    /// Writes the checkpoint <see cref="Save{T}"/> would write to <paramref name="stream"/> (a download, memory, a
+    /// browser without files); the parameters and metadata are checked before the first byte is written.
+    /// </summary>
+    /// <exception cref="ArgumentException">As for <see cref="Save{T}"/>.</exception>
+    public static void Write<T>(Stream stream, IReadOnlyList<Parameter<T>> parameters, IReadOnlyDictionary<string, string>? metadata = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(parameters);
+        Parameter<T>[] list = [.. parameters];
+        WriteChecked(stream, list, Header(list, metadata));
+    }
+
+    private static void WriteChecked<T>(Stream stream, Parameter<T>[] list, byte[] header) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Span<byte> length = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+        stream.Write(length);
+        stream.Write(header);
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors data is little-endian.");
+        foreach (Parameter<T> p in list) stream.Write(MemoryMarshal.AsBytes(p.Value.AsSpan()));
     }
 
     /// <summary>The padded JSON header for <paramref name="list"/>, after checking that it will read back.</summary>

@@ -71,8 +71,28 @@ public sealed class Solver<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Training images per second, over all steps (accuracy checks excluded).</summary>
     public double ImagesPerSecond { get; private set; }
 
-    /// <summary>Runs every epoch; cancellation stops between steps (the best parameters so far are restored).</summary>
+    /// <summary>
+    /// Runs every epoch and ends with the parameters of the epoch with the best validation accuracy. Cancellation
+    /// stops between steps with <see cref="OperationCanceledException"/> and leaves the parameters of the last
+    /// completed step.
+    /// </summary>
     public void Train(CancellationToken cancellation = default)
+    {
+        foreach (int _ in Steps(cancellation)) { }
+    }
+
+    /// <summary>
+    /// <see cref="Train"/>, handing the thread back to the caller's synchronization context after every step
+    /// (<c>await Task.Yield()</c>): on a browser's single thread the page keeps drawing progress and handling a
+    /// Cancel click while it trains. The same steps and results as <see cref="Train"/>.
+    /// </summary>
+    public async Task TrainAsync(CancellationToken cancellation = default)
+    {
+        foreach (int _ in Steps(cancellation)) await Task.Yield();
+    }
+
+    /// <summary>The training loop, one item per completed step.</summary>
+    private IEnumerable<int> Steps(CancellationToken cancellation)
     {
         EnsureDecayKeepsRate(_rule.LearningRate, Options); // the rule's rate may have changed since construction
         var rng = new Random(Options.Seed);
@@ -82,6 +102,7 @@ public sealed class Solver<T> where T : unmanaged, IFloatingPointIeee754<T>
         T[][] best = _model.Parameters.Select(p => (T[])p.Value.Clone()).ToArray();
         var stepClock = new Stopwatch();
         long images = 0;
+        bool completed = false;
         try
         {
             for (int epoch = 1; epoch <= Options.Epochs; epoch++)
@@ -102,6 +123,7 @@ public sealed class Solver<T> where T : unmanaged, IFloatingPointIeee754<T>
                     LossHistory.Add(loss);
                     ImagesPerSecond = images / stepClock.Elapsed.TotalSeconds;
                     Progress?.Report(new TrainingProgress(epoch, Options.Epochs, s + 1, steps, loss, ImagesPerSecond));
+                    yield return s;
                 }
                 double trainAcc = Accuracy(_train, accuracySubset);
                 double valAcc = Accuracy(_validation, Options.ValidationSamples is int v ? Enumerable.Range(0, Math.Min(v, _validation.Count)).ToArray() : null);
@@ -115,10 +137,12 @@ public sealed class Solver<T> where T : unmanaged, IFloatingPointIeee754<T>
                 EpochCompleted?.Invoke(result);
                 _rule.LearningRate *= Options.LearningRateDecay;
             }
+            completed = true;
         }
         finally
         {
-            if (BestValidationAccuracy >= 0)
+            // A completed run keeps the best epoch; a cancelled or failed one the last completed step.
+            if (completed && BestValidationAccuracy >= 0)
                 for (int i = 0; i < best.Length; i++)
                 {
                     best[i].CopyTo(_model.Parameters[i].Value, 0);

@@ -32,6 +32,43 @@ public sealed class TrainingTests : IDisposable
         return new Solver<float>(model, Bars(200, 1), Bars(50, 2), rule, new SolverOptions(Epochs: 4, BatchSize: 20, LearningRateDecay: 0.9, TrainAccuracySamples: 100, Seed: 3));
     }
 
+    [Fact]
+    public void Cancel_stops_between_steps_and_leaves_the_last_completed_steps_parameters()
+    {
+        Solver<float> solver = TinySolver(new Adam<float>(1e-2), 1, out ThreeLayerConvNet<float> model);
+        using var cts = new CancellationTokenSource();
+        float[][]? atCancel = null;
+        int steps = 0;
+        // Step 13 is in epoch 2 (10 steps per epoch), after an epoch whose best parameters a completed run would restore.
+        solver.Progress = new Reporter(_ =>
+        {
+            if (++steps < 13) return;
+            atCancel = model.Parameters.Select(p => p.Value.ToArray()).ToArray();
+            cts.Cancel();
+        });
+        Assert.Throws<OperationCanceledException>(() => solver.Train(cts.Token));
+        Assert.Equal(13, steps);
+        for (int i = 0; i < atCancel!.Length; i++) Assert.Equal(atCancel[i], model.Parameters[i].Value);
+        Assert.Single(solver.History);
+    }
+
+    [Fact]
+    public async Task TrainAsync_takes_the_same_steps_as_Train()
+    {
+        Solver<float> sync = TinySolver(new Adam<float>(1e-2), 1, out ThreeLayerConvNet<float> a);
+        Solver<float> yielding = TinySolver(new Adam<float>(1e-2), 1, out ThreeLayerConvNet<float> b);
+        sync.Train();
+        await yielding.TrainAsync();
+        Assert.Equal(sync.LossHistory, yielding.LossHistory);
+        for (int i = 0; i < a.Parameters.Count; i++) Assert.Equal(a.Parameters[i].Value, b.Parameters[i].Value);
+    }
+
+    /// <summary>Reports on the training thread, at once (<see cref="Progress{T}"/> would post to a context).</summary>
+    private sealed class Reporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+
     public static TheoryData<string> Rules => new(["sgd", "momentum", "rmsprop", "adam"]);
 
     private static UpdateRule<float> Rule(string name) => name switch
