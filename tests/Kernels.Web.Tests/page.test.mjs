@@ -102,3 +102,28 @@ test("kernel timings inside Chromium", async () => {
     for (const v of Object.values(t)) assert.ok(Number.isFinite(v) && v > 0, JSON.stringify(t));
     await page.close();
 });
+
+test("Train here trains in the tab, then classifies with the new network; Cancel stops it", async () => {
+    const page = await browser.newPage();
+    await ready(page);
+    await page.selectOption("select >> nth=0", "500");
+    const started = Date.now();
+    await page.click("#train");
+    await page.waitForFunction(() => document.querySelector("#train-status").textContent.startsWith("Trained on 500 digits"), null, { timeout: 120_000 });
+    const status = await page.locator("#train-status").textContent();
+    const accuracy = Number(status.match(/validation accuracy ([\d.]+) ?%/)[1]);
+    console.log(`# trained 500 digits, 1 epoch, in ${Date.now() - started} ms: ${status}`);
+    assert.ok(accuracy > 60, status);
+    assert.equal(await page.locator("svg.curve polyline").count(), 1);
+    assert.equal(await page.locator("progress").getAttribute("value"), "1.000");
+    await draw(page, [[0.5, 0.15], [0.5, 0.85]]);
+    assert.match(await page.locator("#status").textContent(), /It looks like a \d/);
+
+    await page.selectOption("select >> nth=0", "4000");
+    await page.click("#train");
+    await page.waitForFunction(() => /step [1-9]/.test(document.querySelector("#train-status").textContent), null, { timeout: 60_000 });
+    await page.click("#cancel");
+    await page.waitForFunction(() => document.querySelector("#train-status").textContent.startsWith("Cancelled after"), null, { timeout: 30_000 });
+    assert.equal(await page.locator("#train").isEnabled(), true);
+    await page.close();
+});
