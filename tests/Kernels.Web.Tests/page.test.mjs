@@ -46,6 +46,7 @@ test("a vertical stroke is a 1, and the bars are a distribution", async () => {
     page.on("pageerror", e => errors.push(e.message));
     await ready(page);
     assert.match(await page.locator("#status").textContent(), /97\.\d ?% on its test digits/);
+    assert.equal(await page.locator("#simd").textContent(), "Vector128");
     await draw(page, [[0.5, 0.15], [0.5, 0.85]]);
     const p = await probabilities(page);
     assert.equal(p.length, 10);
@@ -121,7 +122,10 @@ test("Train here trains in the tab, then classifies with the new network; Cancel
 
     await page.selectOption("select >> nth=0", "4000");
     await page.click("#train");
-    await page.waitForFunction(() => /step [1-9]/.test(document.querySelector("#train-status").textContent), null, { timeout: 60_000 });
+    // Let a few batches run: the loss shown falls (the curve's label gives its first and last values), then cancel.
+    await page.waitForFunction(() => /step (1[0-9]|[2-9][0-9])/.test(document.querySelector("#train-status").textContent), null, { timeout: 60_000 });
+    const [first, latest] = (await page.locator("svg.curve").getAttribute("aria-label")).match(/from ([\d.]+) to ([\d.]+)/).slice(1).map(Number);
+    assert.ok(latest < first, `the loss went from ${first} to ${latest}`);
     await page.click("#cancel");
     await page.waitForFunction(() => document.querySelector("#train-status").textContent.startsWith("Cancelled after"), null, { timeout: 30_000 });
     assert.equal(await page.locator("#train").isEnabled(), true);

@@ -93,6 +93,10 @@ public sealed class Classifier
             throw new ArgumentException($"images has length {images.Length} but {count} image(s) of {Options.Channels}x{Options.Height}x{Options.Width} need {(long)count * ImageLength}.", nameof(images));
         if (probabilities.Length != (long)count * Classes)
             throw new ArgumentException($"probabilities has length {probabilities.Length} but {count} image(s) of {Classes} classes need {(long)count * Classes}.", nameof(probabilities));
+        // A NaN or inf pixel would spread through the convolution into every probability: refuse it by position.
+        int bad = images.IndexOfAnyExceptInRange(float.MinValue, float.MaxValue);
+        if (bad >= 0)
+            throw new ArgumentException($"images[{bad}] (image {bad / ImageLength}, pixel {bad % ImageLength}) is {images[bad]}; pixels must be finite.", nameof(images));
         Network net = Rent();
         try
         {

@@ -94,5 +94,11 @@ public class ClassifierTests : IDisposable
         Assert.Contains("1 image(s) of 1x12x12 need 144", ex.Message);
         Assert.Equal("probabilities", Assert.Throws<ArgumentException>(() => c.Predict(new float[144], new float[6])).ParamName);
         Assert.Equal("count", Assert.Throws<ArgumentOutOfRangeException>(() => c.Predict(new float[144], 0, new float[7])).ParamName);
+        float[] nan = new float[2 * 144];
+        nan[144 + 17] = float.NaN;
+        var bad = Assert.Throws<ArgumentException>(() => c.Predict(nan, 2, new float[14]));
+        Assert.Contains("images[161] (image 1, pixel 17) is NaN", bad.Message);
+        nan[144 + 17] = float.NegativeInfinity;
+        Assert.Contains("is -Infinity", Assert.Throws<ArgumentException>(() => c.Predict(nan, 2, new float[14])).Message);
     }
 }
