@@ -4,6 +4,9 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { serve } from "./serve.mjs";
+import { gunzipSync } from "node:zlib";
+import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 
 const root = process.env.KERNELS_WEB_ROOT ?? "../../src/Kernels.Web/bin/Release/net10.0/publish/wwwroot";
 let server, browser, url;
@@ -129,5 +132,50 @@ test("Train here trains in the tab, then classifies with the new network; Cancel
     await page.click("#cancel");
     await page.waitForFunction(() => document.querySelector("#train-status").textContent.startsWith("Cancelled after"), null, { timeout: 30_000 });
     assert.equal(await page.locator("#train").isEnabled(), true);
+    await page.close();
+});
+
+/** Test-split digits (9000 on) of the main job's data: 28x28 bytes each, and their labels. */
+function digits(indices) {
+    const images = gunzipSync(readFileSync("../../src/Kernels.Demo/Data/digits-images-idx3-ubyte.gz"));
+    const labels = gunzipSync(readFileSync("../../src/Kernels.Demo/Data/digits-labels-idx1-ubyte.gz"));
+    return indices.map(i => ({ index: i, label: labels[8 + i], pixels: images.subarray(16 + 784 * i, 16 + 784 * (i + 1)) }));
+}
+
+test("three test digits drawn with pointer events: the page predicts what the desktop model predicts for its pixels", async () => {
+    const page = await browser.newPage();
+    await ready(page);
+    const box = await page.locator("canvas").boundingBox();
+    const cell = box.width / 28;
+    const drawn = [];
+    for (const d of digits([9000, 9001, 9002])) {
+        await page.click("button:text('Clear')");
+        // Each run of bright pixels in a row becomes one horizontal stroke; the page classifies after every stroke.
+        for (let y = 0; y < 28; y++)
+            for (let x = 0; x < 28; x++) {
+                if (d.pixels[28 * y + x] < 128) continue;
+                let end = x;
+                while (end + 1 < 28 && d.pixels[28 * y + end + 1] >= 128) end++;
+                const count = await page.evaluate(() => globalThis.kernelsPredictions ?? 0);
+                await page.mouse.move(box.x + (x + 0.5) * cell, box.y + (y + 0.5) * cell);
+                await page.mouse.down();
+                await page.mouse.move(box.x + (end + 0.5) * cell, box.y + (y + 0.5) * cell, { steps: 2 });
+                await page.mouse.up();
+                await page.waitForFunction(c => (globalThis.kernelsPredictions ?? 0) > c, count);
+                x = end;
+            }
+        drawn.push({ ...d, ...(await page.evaluate(() => globalThis.kernelsLast)) });
+    }
+    const desktop = execFileSync("dotnet", ["run", "-c", "Release", "--project", "predict", "--", "../../src/Kernels.Web/wwwroot/threelayerconvnet.safetensors"],
+        { input: drawn.map(d => d.image.join(",")).join("\n") + "\n", encoding: "utf8" })
+        .trim().split("\n").map(l => l.split(",").map(Number));
+    for (let i = 0; i < drawn.length; i++) {
+        const page = drawn[i].probabilities, native = desktop[i];
+        const diff = Math.max(...page.map((p, k) => Math.abs(p - native[k])));
+        const top = p => p.indexOf(Math.max(...p));
+        console.log(`# digit ${drawn[i].index} (label ${drawn[i].label}): page says ${top(page)}, desktop ${top(native)}, max |difference| ${diff.toExponential(2)}`);
+        assert.equal(top(page), top(native));
+        assert.ok(diff <= 1e-4, `digit ${drawn[i].index}: probabilities differ by ${diff}`);
+    }
     await page.close();
 });

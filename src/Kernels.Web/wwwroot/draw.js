@@ -55,3 +55,9 @@ export function pixels(canvas) {
     for (let i = 0; i < 784; i++) out[i] = d[4 * i] / 255;
     return out;
 }
+
+// The last image the page classified and its probabilities, for the end-to-end test to check against the desktop model.
+export function record(image, probabilities) {
+    globalThis.kernelsLast = { image, probabilities };
+    globalThis.kernelsPredictions = (globalThis.kernelsPredictions ?? 0) + 1;
+}
