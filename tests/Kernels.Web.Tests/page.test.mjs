@@ -93,6 +93,7 @@ test("kernel timings inside Chromium", async () => {
         const call = (name, ...args) => DotNet.invokeMethodAsync("Kernels.Web", name, ...args);
         return {
             gemm128: await call("Gemm", 128, false, 5), gemm128Reference: await call("Gemm", 128, true, 3),
+            gemm256: await call("Gemm", 256, false, 5), gemm256Reference: await call("Gemm", 256, true, 1),
             conv: await call("Conv", 4, 16, 28, 16, 3, false, 5), convReference: await call("Conv", 4, 16, 28, 16, 3, true, 3),
             step10: await call("TrainingStep", 10, 3),
         };
@@ -101,6 +102,8 @@ test("kernel timings inside Chromium", async () => {
     const convFlops = 2 * 4 * 16 * 28 * 28 * 16 * 9;
     console.log(`# in Chromium: SGEMM 128^3 ${t.gemm128.toFixed(2)} ms (${gflops(2 * 128 ** 3, t.gemm128)} GFLOP/s), ` +
         `oracle ${t.gemm128Reference.toFixed(2)} ms (${(t.gemm128Reference / t.gemm128).toFixed(1)}x); ` +
+        `SGEMM 256^3 ${t.gemm256.toFixed(2)} ms (${gflops(2 * 256 ** 3, t.gemm256)} GFLOP/s), oracle ${t.gemm256Reference.toFixed(1)} ms ` +
+        `(${(t.gemm256Reference / t.gemm256).toFixed(1)}x); ` +
         `conv (4,16,28,28) 16 3x3 ${t.conv.toFixed(2)} ms (${gflops(convFlops, t.conv)} GFLOP/s), oracle ${t.convReference.toFixed(2)} ms ` +
         `(${(t.convReference / t.conv).toFixed(1)}x); ThreeLayerConvNet training step, batch 10: ${t.step10.toFixed(0)} ms`);
     for (const v of Object.values(t)) assert.ok(Number.isFinite(v) && v > 0, JSON.stringify(t));
