@@ -26,6 +26,40 @@ public static class Probes
         });
     }
 
+    /// <summary>
+    /// One n x n x n product written two other ways, to compare formulations under the browser's interpreter with the
+    /// library's packed GEMM: <paramref name="kind"/> 1 is a plain i-k-j loop over spans, 2 the same loop with
+    /// Vector128 operations written out (no generic static-interface dispatch, no packing).
+    /// </summary>
+    [JSInvokable]
+    public static double GemmFormulation(int n, int kind, int calls)
+    {
+        float[] a = Filled(n * n, 1), b = Filled(n * n, 2), c = new float[n * n];
+        return Median(calls, () =>
+        {
+            Array.Clear(c);
+            for (int i = 0; i < n; i++)
+            {
+                Span<float> row = c.AsSpan(i * n, n);
+                for (int k = 0; k < n; k++)
+                {
+                    float aik = a[i * n + k];
+                    ReadOnlySpan<float> brow = b.AsSpan(k * n, n);
+                    int j = 0;
+                    if (kind == 2)
+                    {
+                        var va = System.Runtime.Intrinsics.Vector128.Create(aik);
+                        for (; j + 4 <= n; j += 4)
+                            System.Runtime.Intrinsics.Vector128.StoreUnsafe(
+                                System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row[j]) + va * System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(brow[j..])),
+                                ref row[j]);
+                    }
+                    for (; j < n; j++) row[j] += aik * brow[j];
+                }
+            }
+        });
+    }
+
     /// <summary>One convolution forward, x (n, c, h, h) with f filters of k x k, pad k / 2, Auto (<paramref name="reference"/>: the oracle).</summary>
     [JSInvokable]
     public static double Conv(int n, int c, int h, int f, int k, bool reference, int calls)
