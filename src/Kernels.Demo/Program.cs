@@ -47,7 +47,7 @@ AnsiConsole.Progress()
     .Start(ctx =>
     {
         ProgressTask task = ctx.AddTask("training", maxValue: options.Epochs);
-        solver.Progress = new Reporter(p =>
+        solver.Progress = new SynchronousProgress<TrainingProgress>(p =>
         {
             task.Value = p.Epoch - 1 + (double)p.Step / p.StepsPerEpoch;
             task.Description = $"epoch {p.Epoch}/{p.Epochs}  loss {p.Loss:F4}  {p.ImagesPerSecond:F0} img/s";
@@ -92,9 +92,3 @@ if (options.Onnx is string onnxPath)
     AnsiConsole.MarkupLine($"Wrote {Markup.Escape(onnxPath)} ({new FileInfo(onnxPath).Length:N0} bytes, ONNX opset {OnnxExport.Opset}); read back, it scores {(double)correct / test.Count:P2} on the test set");
 }
 return 0;
-
-/// <summary>Runs progress callbacks synchronously on the training thread (Progress&lt;T&gt; would post them).</summary>
-internal sealed class Reporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-{
-    public void Report(TrainingProgress value) => report(value);
-}

@@ -16,6 +16,17 @@ namespace Kernels.Nn;
 public sealed record SolverOptions(int Epochs = 10, int BatchSize = 50, double LearningRateDecay = 1.0, int TrainAccuracySamples = 1000,
     int? ValidationSamples = null, int Seed = 0, int MaxDegreeOfParallelism = 1);
 
+/// <summary>
+/// An <see cref="IProgress{T}"/> that calls its action at once on the reporting thread (<see cref="Progress{T}"/>
+/// posts to the synchronization context instead, so a console or a single-threaded page would see the reports late).
+/// </summary>
+/// <param name="report">Called with every report.</param>
+public sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+{
+    /// <inheritdoc/>
+    public void Report(T value) => report(value);
+}
+
 /// <summary>Progress after one step.</summary>
 public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double Loss, double ImagesPerSecond);
 

@@ -40,7 +40,7 @@ public sealed class TrainingTests : IDisposable
         float[][]? atCancel = null;
         int steps = 0;
         // Step 13 is in epoch 2 (10 steps per epoch), after an epoch whose best parameters a completed run would restore.
-        solver.Progress = new Reporter(_ =>
+        solver.Progress = new SynchronousProgress<TrainingProgress>(_ =>
         {
             if (++steps < 13) return;
             atCancel = model.Parameters.Select(p => p.Value.ToArray()).ToArray();
@@ -61,12 +61,6 @@ public sealed class TrainingTests : IDisposable
         await yielding.TrainAsync();
         Assert.Equal(sync.LossHistory, yielding.LossHistory);
         for (int i = 0; i < a.Parameters.Count; i++) Assert.Equal(a.Parameters[i].Value, b.Parameters[i].Value);
-    }
-
-    /// <summary>Reports on the training thread, at once (<see cref="Progress{T}"/> would post to a context).</summary>
-    private sealed class Reporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 
     public static TheoryData<string> Rules => new(["sgd", "momentum", "rmsprop", "adam"]);
