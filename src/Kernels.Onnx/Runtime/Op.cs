@@ -57,5 +57,5 @@ internal abstract class Op(string node, int[] inputs, int output)
 
     public static Shape4 As4(int[] dims) => new(dims[0], dims[1], dims[2], dims[3]);
 
-    public static string Format(int[] dims) => "(" + string.Join(",", dims) + ")";
+    public static string Format<T>(T[] dims) => "(" + string.Join(",", dims) + ")";
 }

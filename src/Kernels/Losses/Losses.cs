@@ -24,6 +24,23 @@ public static unsafe class Losses
         return (float)(Run<SoftmaxRow>(scores, scores, labels, dscores, Parallelism.Resolve(maxDegreeOfParallelism)) / scores.Height);
     }
 
+    /// <summary>
+    /// One row's softmax, <c>exp(s - max s) / sum</c>: finite for any finite scores (TensorPrimitives.SoftMax
+    /// exponentiates the scores themselves and gives NaN from about 89 on). The Classifier's and Kernels.Onnx's
+    /// probabilities.
+    /// </summary>
+    /// <param name="scores">Class scores (C), at least one.</param>
+    /// <param name="probabilities">Receives C probabilities; may be the scores' own span.</param>
+    public static void Probabilities(ReadOnlySpan<float> scores, Span<float> probabilities)
+    {
+        if (scores.IsEmpty) Guard.Throw(nameof(scores), "scores is empty; a softmax needs at least one score.");
+        if (probabilities.Length != scores.Length)
+            Guard.Throw(nameof(probabilities), $"probabilities has length {probabilities.Length} but scores has {scores.Length}.");
+        TensorPrimitives.Subtract(scores, TensorPrimitives.Max(scores), probabilities);
+        TensorPrimitives.Exp(probabilities, probabilities);
+        TensorPrimitives.Divide(probabilities, TensorPrimitives.Sum(probabilities), probabilities);
+    }
+
     /// <summary>Multiclass SVM (hinge) loss with margin 1, correct class excluded; see <see cref="Reference.Losses.Svm{T}"/>.</summary>
     /// <param name="scores">Class scores (N, C).</param>
     /// <param name="labels">Correct class per row (N), each in [0, C).</param>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Numerics.Tensors;
 
 namespace Kernels.Nn;
 
@@ -102,13 +101,7 @@ public sealed class Classifier
         {
             ReadOnlySpan<float> scores = net.Scores(images, count);
             for (int n = 0; n < count; n++)
-            {
-                ReadOnlySpan<float> s = scores.Slice(n * Classes, Classes);
-                Span<float> p = probabilities.Slice(n * Classes, Classes);
-                TensorPrimitives.Subtract(s, TensorPrimitives.Max(s), p); // exp(s - max): no overflow for large scores
-                TensorPrimitives.Exp(p, p);
-                TensorPrimitives.Divide(p, TensorPrimitives.Sum(p), p);
-            }
+                Losses.Probabilities(scores.Slice(n * Classes, Classes), probabilities.Slice(n * Classes, Classes));
         }
         finally
         {

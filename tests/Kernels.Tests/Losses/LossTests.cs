@@ -60,4 +60,17 @@ public class LossTests
         for (int i = 0; i < ed.Length; i++)
             Assert.True(Math.Abs(d.Span[i] - ed[i]) <= Tolerance.LossBound(k.M, k.N, Math.Max(Math.Abs(ed[i]), 1.0 / k.N)), $"dpred[{i}]");
     }
+
+    [Fact]
+    public void Probabilities_are_the_max_shifted_softmax_even_for_huge_scores()
+    {
+        float[] scores = [1e4f, 1e4f - 1, -3f, 0f], p = new float[4];
+        Kernels.Losses.Probabilities(scores, p);
+        double max = scores.Max(), sum = scores.Sum(v => Math.Exp(v - max));
+        for (int k = 0; k < 4; k++) Assert.True(Math.Abs(p[k] - Math.Exp(scores[k] - max) / sum) <= 1e-7, $"p[{k}] = {p[k]}");
+        Kernels.Losses.Probabilities(scores, scores); // in place
+        Assert.Equal(p, scores);
+        Assert.Equal("probabilities", Assert.Throws<ArgumentException>(() => Kernels.Losses.Probabilities(new float[3], new float[4])).ParamName);
+        Assert.Equal("scores", Assert.Throws<ArgumentException>(() => Kernels.Losses.Probabilities([], [])).ParamName);
+    }
 }

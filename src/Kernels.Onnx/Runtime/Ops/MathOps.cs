@@ -128,15 +128,7 @@ internal sealed class SoftmaxOp(string node, int x, int output, long axis, bool 
         Span<float> dst = v.Data[Output];
         if (inner == 1)
         {
-            // exp(x - max) / sum: TensorPrimitives.SoftMax exponentiates x itself and overflows to NaN from x ~ 89.
-            for (int o = 0; o < outer; o++)
-            {
-                ReadOnlySpan<float> row = src.Slice(o * length, length);
-                Span<float> result = dst.Slice(o * length, length);
-                TensorPrimitives.Subtract(row, TensorPrimitives.Max(row), result);
-                TensorPrimitives.Exp(result, result);
-                TensorPrimitives.Divide(result, TensorPrimitives.Sum(result), result);
-            }
+            for (int o = 0; o < outer; o++) Losses.Probabilities(src.Slice(o * length, length), dst.Slice(o * length, length));
             return;
         }
         for (int o = 0; o < outer; o++)

@@ -56,8 +56,6 @@ internal sealed class ViewOp(string node, int x, int output, Func<int[], int[]> 
         else if (known != total) throw new InvalidDataException($"{node}: X {Format(d)} has {total} elements but shape {Format(shape)} has {known}.");
         return result;
     });
-
-    private static string Format(long[] shape) => "(" + string.Join(",", shape) + ")";
 }
 
 /// <summary>Concat along one axis: per outer index, each input's block in input order.</summary>
