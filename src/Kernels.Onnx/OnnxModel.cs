@@ -95,6 +95,15 @@ public sealed class OnnxModel
     /// <summary>The options the model was loaded with.</summary>
     public OnnxModelOptions Options { get; }
 
+    /// <summary>Plans kept now (at most <see cref="MaxPlans"/>).</summary>
+    internal int PlanCount
+    {
+        get
+        {
+            lock (_gate) return _plans.Count;
+        }
+    }
+
     /// <summary>Loads a model file. Malformed files throw <see cref="InvalidDataException"/> naming the file and byte offset
     /// or node; unsupported ops, attributes or types throw <see cref="NotSupportedException"/> naming the node.</summary>
     public static OnnxModel Load(string path, OnnxModelOptions? options = null)
@@ -191,7 +200,7 @@ public sealed class OnnxModel
             throw new InvalidOperationException($"The model has {_graph.Inputs.Count} inputs and {_graph.Outputs.Count} outputs; use the named Run.");
         Span<int> symbols = stackalloc int[_graph.SymbolNames.Count];
         symbols.Fill(-1);
-        Resolve(_graph.Inputs[0], input.Length, "input", symbols);
+        Resolve(_graph.Inputs[0], input.Length, nameof(input), -1, symbols);
         Plan plan = PlanFor(symbols);
         int result = plan.Length(_outputValues[0]);
         if (output.Length != result) throw new ArgumentException($"output has length {output.Length} but the model gives {result} floats for this input.", nameof(output));
@@ -231,7 +240,7 @@ public sealed class OnnxModel
         foreach (GraphInput input in _graph.Inputs)
         {
             int at = IndexOf(inputNames, input.Name, nameof(inputNames));
-            Resolve(input, inputs[at].Length, $"inputs[{at}]", symbols);
+            Resolve(input, inputs[at].Length, nameof(inputs), at, symbols);
         }
         Plan plan = PlanFor(symbols);
         for (int o = 0; o < outputs.Count; o++)
@@ -279,20 +288,22 @@ public sealed class OnnxModel
     }
 
     /// <summary>Sets the symbol of <paramref name="input"/> from its length, or checks the length of an input without one.</summary>
-    private void Resolve(GraphInput input, int length, string parameter, Span<int> symbols)
+    // position: the input's index in the named Run's list, or -1 for the span Run's single input.
+    private void Resolve(GraphInput input, int length, string parameter, int position, Span<int> symbols)
     {
         long per = input.PerSymbol;
         int axis = input.SymbolicAxis;
+        string Named() => position < 0 ? $"{parameter} ('{input.Name}')" : $"{parameter}[{position}] ('{input.Name}')";
         if (axis < 0)
         {
-            if (length != per) throw new ArgumentException($"{parameter} ('{input.Name}') has length {length} but the model's input {Op.Format(input.Fixed)} has {per} floats.", parameter);
+            if (length != per) throw new ArgumentException($"{Named()} has length {length} but the model's input {Op.Format(input.Fixed)} has {per} floats.", parameter);
             return;
         }
         if (length == 0 || length % per != 0)
-            throw new ArgumentException($"{parameter} ('{input.Name}') has length {length}, not a positive multiple of {(axis == 0 ? "one sample's" : "the")} {per} floats {(axis == 0 ? "" : "per unit of its symbolic dimension ")}{Op.Format(input.Declared)}.", parameter);
+            throw new ArgumentException($"{Named()} has length {length}, not a positive multiple of {(axis == 0 ? "one sample's" : "the")} {per} floats {(axis == 0 ? "" : "per unit of its symbolic dimension ")}{Op.Format(input.Declared)}.", parameter);
         int symbol = input.Symbols[axis], size = (int)(length / per);
         if (symbols[symbol] >= 0 && symbols[symbol] != size)
-            throw new ArgumentException($"{parameter} ('{input.Name}') gives {_graph.SymbolNames[symbol]} = {size} but an earlier input gives {symbols[symbol]}.", parameter);
+            throw new ArgumentException($"{Named()} gives {_graph.SymbolNames[symbol]} = {size} but an earlier input gives {symbols[symbol]}.", parameter);
         symbols[symbol] = size;
     }
 

@@ -33,6 +33,18 @@ public class AllocationTests
                 long after = GC.GetAllocatedBytesForCurrentThread();
                 Assert.True(after == before, $"degree {degree} run {i}: {after - before} bytes");
             }
+            // The named Run (ONNX Runtime's shape, the one callers loop on) with its argument lists made once.
+            string[] inputNames = ["x"], outputNames = ["y"];
+            ReadOnlyMemory<float>[] inputs = [x];
+            Memory<float>[] outputs = [y];
+            for (int i = 0; i < 40; i++) model.Run(inputNames, inputs, outputNames, outputs);
+            for (int i = 0; i < 5; i++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                model.Run(inputNames, inputs, outputNames, outputs);
+                long after = GC.GetAllocatedBytesForCurrentThread();
+                Assert.True(after == before, $"degree {degree} named run {i}: {after - before} bytes");
+            }
         }
     }
 }

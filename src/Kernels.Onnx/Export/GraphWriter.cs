@@ -47,6 +47,9 @@ internal sealed class GraphWriter(string producer = "Kernels.Onnx")
 
     public GraphWriter Input(string name, params long[] dims) => Value(11, name, dims);
 
+    /// <summary>An input whose dims with a name in <paramref name="symbols"/> are symbolic (dim_param) under that name.</summary>
+    public GraphWriter Input(string name, string?[] symbols, params long[] dims) => Value(11, name, dims, symbols);
+
     public GraphWriter Output(string name, params long[] dims) => Value(12, name, dims);
 
     public byte[] ToBytes(int opset = 17) => new WireWriter()
@@ -64,11 +67,14 @@ internal sealed class GraphWriter(string producer = "Kernels.Onnx")
         return this;
     }
 
-    private GraphWriter Value(int field, string name, long[] dims)
+    private GraphWriter Value(int field, string name, long[] dims, string?[]? symbols = null)
     {
         var shape = new WireWriter();
-        foreach (long d in dims)
-            shape.Message(1, d < 0 ? new WireWriter().String(2, "N") : new WireWriter().Int64(1, d)); // dim_param or dim_value
+        for (int i = 0; i < dims.Length; i++)
+        {
+            string? symbol = symbols?[i] ?? (dims[i] < 0 ? "N" : null);
+            shape.Message(1, symbol is not null ? new WireWriter().String(2, symbol) : new WireWriter().Int64(1, dims[i])); // dim_param or dim_value
+        }
         var tensor = new WireWriter().Varint(1, 1).Message(2, shape);                                   // elem_type FLOAT
         _graph.Message(field, new WireWriter().String(1, name).Message(2, new WireWriter().Message(1, tensor)));
         return this;

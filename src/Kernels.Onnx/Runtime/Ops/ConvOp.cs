@@ -10,8 +10,9 @@ internal sealed class ConvOp : Op
     private readonly float[] _weights, _bias;
     private readonly Shape4 _ws;
     private readonly Window _window;
-    // Prepared forms by algorithm, made when a plan first needs one (planning is serialized by the model).
-    private readonly PreparedConv2DFilters?[] _prepared = new PreparedConv2DFilters?[4];
+    // Prepared forms by algorithm and padding (prepared filters carry their Conv2DParams; SAME_* padding differs
+    // between planes), made when a plan first needs one: planning is serialized by the model.
+    private readonly Dictionary<(Conv2DAlgorithm, Conv2DParams), PreparedConv2DFilters> _prepared = [];
 
     private ConvOp(OpContext c, float[] weights, Shape4 ws, float[] bias, Window window) : base(c.Node, [c.Input(0)], c.SupportedOutputs(1))
     {
@@ -45,16 +46,20 @@ internal sealed class ConvOp : Op
         long ph = h.Padded(x[2]), pw = w.Padded(x[3]);
         if (ph < _ws.H || pw < _ws.W) throw Invalid($"the {_ws.H}x{_ws.W} kernel does not fit the padded input ({x[0]},{x[1]},{ph},{pw})");
         bool symmetric = h.Begin == h.End && w.Begin == w.End && h.Begin == w.Begin;
-        var padded = new Shape4(x[0], x[1], (int)Math.Min(ph, int.MaxValue), (int)Math.Min(pw, int.MaxValue));
-        if (!symmetric && Sizes.Elements([x[0], x[1], padded.H, padded.W]) > Array.MaxLength)
+        if (!symmetric && (ph > int.MaxValue || pw > int.MaxValue || Sizes.Elements([x[0], x[1], (int)ph, (int)pw]) > Array.MaxLength))
             throw Invalid($"the padded copy ({x[0]},{x[1]},{ph},{pw}) of X is more than one buffer can hold");
+        if (symmetric && (ph > int.MaxValue || pw > int.MaxValue)) throw Invalid($"the padded input ({x[0]},{x[1]},{ph},{pw}) is longer than 2^31 on an axis");
+        // With symmetric padding the kernel pads a copy of each image in its own scratch: charged like ours, so a
+        // padding far beyond the image is refused here rather than by the kernel's scratch check at run time.
+        if (symmetric && h.Begin > 0) p.Charge(Sizes.Product(Sizes.Product(x[1], ph), pw), Node, $"the padded copy of one image ({x[1]},{ph},{pw})");
+        var padded = symmetric ? default : new Shape4(x[0], x[1], (int)ph, (int)pw);
         var parameters = new Conv2DParams(_window.Stride, symmetric ? h.Begin : 0);
         Shape4 input = symmetric ? As4(x) : padded;
         long outH = (input.H + 2L * parameters.Pad - _ws.H) / parameters.Stride + 1, outW = (input.W + 2L * parameters.Pad - _ws.W) / parameters.Stride + 1;
         p.Define(Output, [x[0], _ws.N, (int)outH, (int)outW], Node);
         Conv2DAlgorithm algorithm = Conv2D.Choose(input, _ws, parameters);
-        PreparedConv2DFilters filters = _prepared[(int)algorithm] ??=
-            Conv2D.Prepare(new ReadOnlyNchwSpan<float>(_weights, _ws), _bias, parameters, algorithm);
+        if (!_prepared.TryGetValue((algorithm, parameters), out PreparedConv2DFilters? filters))
+            _prepared[(algorithm, parameters)] = filters = Conv2D.Prepare(new ReadOnlyNchwSpan<float>(_weights, _ws), _bias, parameters, algorithm);
         return new ConvStep(this, filters, symmetric ? null : (padded, h.Begin, w.Begin));
     }
 
