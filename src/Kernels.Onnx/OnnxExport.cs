@@ -7,8 +7,9 @@ namespace Kernels.Onnx;
 /// Writes a trained network as an ONNX model (opset 17) with its weights and a symbolic batch dimension "N": input
 /// "x" (N, C, H, W), output "y" (N, classes), the scores before softmax. Conv2DLayer becomes Conv, ReluLayer Relu,
 /// the pools MaxPool / AveragePool, FlattenLayer Flatten and AffineLayer (W of D x M) Gemm after a Flatten of 4-D
-/// input; the sandwich layers and Sequential are written as their parts. ONNX Runtime and <see cref="OnnxModel"/>
-/// run the result.
+/// input; the sandwich layers and Sequential are written as their parts. A Conv or pool after an affine layer or a
+/// flatten reads the (N, D) value as (N, D, 1, 1), as Kernels' layers do, through a Reshape. ONNX Runtime and
+/// <see cref="OnnxModel"/> run the result, and onnx.checker's full check accepts it.
 /// </summary>
 public static class OnnxExport
 {
