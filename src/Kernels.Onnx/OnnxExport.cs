@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Kernels.Nn;
 using Kernels.Onnx.Export;
 
@@ -118,6 +119,7 @@ public static class OnnxExport
         private void Image()
         {
             if (_rank == 4) return;
+            Debug.Assert(_shape.H == 1 && _shape.W == 1, "a flat value is (N, D, 1, 1) in Kernels");
             string shape = $"reshape{_count}.shape";
             graph.Initializer(shape, [4], [0, _shape.C, _shape.H, _shape.W]); // 0 keeps the batch
             Node("Reshape", [shape]);

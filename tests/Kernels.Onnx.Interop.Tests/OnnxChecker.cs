@@ -21,7 +21,9 @@ public static class OnnxChecker
             File.WriteAllBytes(path, models[i].Model);
             names[path] = models[i].Name;
         }
-        PythonResult r = python.Run("check_models.py", names.Keys, Timeout);
+        PythonResult r;
+        try { r = python.Run("check_models.py", names.Keys, Timeout); }
+        catch (TimeoutException e) { throw new XunitException($"{e.Message} Models kept in {folder}."); }
         var errors = new Dictionary<string, string?>();
         foreach (string line in r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
