@@ -1,13 +1,15 @@
+using System.Collections.ObjectModel;
 using Kernels.Onnx.Runtime;
+using Kernels.Onnx.Runtime.Passes;
 using Kernels.Onnx.Schema;
 
 namespace Kernels.Onnx;
 
-/// <summary>A graph input's or output's name, element type and dims (-1 where the model leaves a dimension symbolic: the batch).</summary>
+/// <summary>A graph input's or output's name, element type and dims (-1 where the model leaves a dimension symbolic).</summary>
 /// <param name="Name">The value's name in the graph.</param>
-/// <param name="Dimensions">Dims as the model declares them, -1 for the symbolic batch dimension.</param>
+/// <param name="Dimensions">Dims as the model declares them, -1 for a symbolic dimension (read-only: a copy of the model's).</param>
 /// <param name="ElementType">typeof(float): the only element type this runtime runs.</param>
-public sealed record OnnxValueMetadata(string Name, int[] Dimensions, Type ElementType);
+public sealed record OnnxValueMetadata(string Name, IReadOnlyList<int> Dimensions, Type ElementType);
 
 /// <summary>A constant tensor: dims and either float or int64 data (row-major).</summary>
 /// <param name="Dims">The tensor's dims.</param>
@@ -22,62 +24,79 @@ public sealed record OnnxModelOptions
     public int MaxDegreeOfParallelism { get; init; } = 1;
 
     /// <summary>
-    /// Cap on the floats of all activation and scratch buffers of one batch size (default 2^28, 1 GiB): a plan
-    /// above it is refused with <see cref="InvalidDataException"/>, so a small file cannot declare an input or a
-    /// reshape that exhausts memory. Raise it for large batches of large images.
+    /// Cap on the floats one plan (one set of input dims) may hold: the buffers live at the same time (values whose
+    /// lifetimes do not meet share memory), scratch, and the tables ops build (default 2^28, 1 GiB). A plan or a
+    /// constant computation above it is refused with <see cref="InvalidDataException"/> before it is allocated, so a
+    /// small file cannot declare an input or a reshape that exhausts memory. Raise it for large batches of large images.
     /// </summary>
     public long MaxActivationFloats { get; init; } = 1L << 28;
 
     /// <summary>
     /// Graph inputs bound to constants at load, by name (as ONNX Runtime's <c>SessionOptions.AddInitializer</c>):
     /// weights a model takes as inputs, or a shape input of Reshape. Inputs not named here are the run's inputs.
+    /// The tensors are copied: the caller may reuse them after the load.
     /// </summary>
     public IReadOnlyDictionary<string, OnnxTensor>? Constants { get; init; }
 }
 
 /// <summary>
-/// An ONNX model loaded for inference on the library's fast kernels: the graph is checked and its constants folded at
-/// load; buffers are planned once per batch size, so a <see cref="Run(ReadOnlySpan{float}, Span{float})"/> with a batch
-/// size seen before allocates nothing. Supported ops and limits: docs/api.md. Runs are serialized (one at a time per
-/// model); load one model per thread for concurrent inference.
+/// An ONNX model loaded for inference on the library's fast kernels: the graph is checked, its constants folded and
+/// its weights prepared at load; a plan (every value's dims, buffers placed by lifetime in one arena) is made per set
+/// of input dims and the last <see cref="MaxPlans"/> are kept, so a <see cref="Run(ReadOnlySpan{float}, Span{float})"/>
+/// with dims seen before allocates nothing. Concurrent runs on one model are safe and run in parallel (each takes an
+/// arena of its own; only the lookup of the plan is serialized). Supported ops and limits: docs/api.md.
 /// </summary>
 public sealed class OnnxModel
 {
     /// <summary>Files above this size are refused before they are read (the protobuf format caps a model at 2 GiB).</summary>
     public const long MaxFileBytes = int.MaxValue;
 
+    /// <summary>Plans kept at once (least recently used dropped first): a server seeing batch sizes 1..64 holds four, not 64.</summary>
+    public const int MaxPlans = 4;
+
+    private readonly Graph _graph;
     private readonly Op[] _ops;
-    private readonly GraphBuilder _graph;
-    private readonly Dictionary<int, Plan> _plans = [];
+    private readonly int[] _outputValues;
+    private readonly List<Plan> _plans = new(MaxPlans + 1); // most recently used last
     private readonly Lock _gate = new();
 
-    private OnnxModel(GraphBuilder graph, OnnxModelOptions options)
+    private OnnxModel(Graph graph, Op[] ops, OnnxModelOptions options)
     {
-        _graph = graph;
-        _ops = [.. graph.Ops];
-        Options = options;
-        InputMetadata = graph.Inputs.ToDictionary(i => i.Name, i => new OnnxValueMetadata(i.Name, i.Dims, typeof(float)));
-        // Planning the declared batch (1 where it is symbolic) checks every op's shapes at load.
-        Plan first = PlanFor(graph.Inputs.Count > 0 && graph.Inputs[0].Dims[0] > 0 ? graph.Inputs[0].Dims[0] : 1);
-        OutputMetadata = graph.Outputs.ToDictionary(o => o.Name, o =>
+        (_graph, _ops, Options) = (graph, ops, options);
+        _outputValues = [.. graph.Outputs.Select(o => o.Value)];
+        InputMetadata = new ReadOnlyDictionary<string, OnnxValueMetadata>(graph.Inputs.ToDictionary(i => i.Name,
+            i => new OnnxValueMetadata(i.Name, Array.AsReadOnly(i.Declared), typeof(float))));
+        // Planning every symbol at 1 checks every op's shapes at load; planning them at 2 as well shows which output
+        // dims follow them (a model whose reshapes fix the batch fails there, and its outputs are fixed).
+        int symbols = graph.SymbolNames.Count;
+        Plan first = Build(Enumerable.Repeat(1, symbols).ToArray());
+        Plan? second = null;
+        if (symbols > 0)
         {
-            int[] dims = (int[])first.Values.Dims[o.Index].Clone();
-            if (graph.Inputs.Count > 0 && graph.Inputs[0].Dims[0] < 0 && dims.Length > 0) dims[0] = -1;
-            return new OnnxValueMetadata(o.Name, dims, typeof(float));
-        });
+            try { second = Build(Enumerable.Repeat(2, symbols).ToArray()); }
+            catch (InvalidDataException) { }
+        }
+        lock (_gate) _plans.Add(first);
+        var outputs = new Dictionary<string, OnnxValueMetadata>();
+        foreach ((string name, int value) in graph.Outputs)
+        {
+            int[] dims = [.. first.Dims[value]!.Select((d, i) => second is not null && second.Dims[value]![i] != d ? -1 : d)];
+            outputs.TryAdd(name, new OnnxValueMetadata(name, Array.AsReadOnly(dims), typeof(float)));
+        }
+        OutputMetadata = new ReadOnlyDictionary<string, OnnxValueMetadata>(outputs);
     }
 
     /// <summary>Inputs by name, in the graph's order.</summary>
     public IReadOnlyDictionary<string, OnnxValueMetadata> InputMetadata { get; }
 
-    /// <summary>Outputs by name, in the graph's order.</summary>
+    /// <summary>Outputs by name, in the graph's order (an output the graph lists twice appears once).</summary>
     public IReadOnlyDictionary<string, OnnxValueMetadata> OutputMetadata { get; }
 
     /// <summary>The options the model was loaded with.</summary>
     public OnnxModelOptions Options { get; }
 
-    /// <summary>Loads a model file. Malformed files throw <see cref="InvalidDataException"/> naming the file and byte offset;
-    /// unsupported ops, attributes or types throw <see cref="NotSupportedException"/> naming the node.</summary>
+    /// <summary>Loads a model file. Malformed files throw <see cref="InvalidDataException"/> naming the file and byte offset
+    /// or node; unsupported ops, attributes or types throw <see cref="NotSupportedException"/> naming the node.</summary>
     public static OnnxModel Load(string path, OnnxModelOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -111,58 +130,93 @@ public sealed class OnnxModel
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxDegreeOfParallelism, $"options.MaxDegreeOfParallelism must be -1 or positive but is {options.MaxDegreeOfParallelism}.");
         if (options.MaxActivationFloats < 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxActivationFloats, $"options.MaxActivationFloats must be positive but is {options.MaxActivationFloats}.");
-        ModelMessage model = ModelMessage.Read(bytes, source);
-        var graph = new GraphBuilder(model, source, options.Constants);
+        Graph graph = GraphReader.Read(ModelMessage.Read(bytes, source), source, options);
         if (graph.Inputs.Count == 0) throw new NotSupportedException($"{source}: the graph has no runtime input.");
         if (graph.Outputs.Count == 0) throw new InvalidDataException($"{source}: the graph has no output.");
-        return new OnnxModel(graph, options);
+        ConstantFolding.Run(graph, options.MaxActivationFloats);
+        BatchNormFolding.Run(graph);
+        int[] readers = graph.Readers();
+        Op[] ops = [.. graph.Nodes.Select(n => OpRegistry.Create(new OpContext(graph, n, readers)))];
+        return new OnnxModel(graph, ops, options);
     }
 
-    /// <summary>Floats of the first input for a batch of <paramref name="batch"/>.</summary>
-    public long InputLength(int batch) => CheckBatch(batch) * PerSample(_graph.Inputs[0].Dims);
+    /// <summary>Floats of the first input for a batch of <paramref name="batch"/> (every symbolic dimension set to it).</summary>
+    public long InputLength(int batch)
+    {
+        CheckBatch(batch);
+        GraphInput input = _graph.Inputs[0];
+        return input.SymbolicAxis < 0 ? input.PerSymbol : input.PerSymbol * batch;
+    }
 
-    /// <summary>Floats of the first output for a batch of <paramref name="batch"/>.</summary>
+    /// <summary>Floats of the first output for a batch of <paramref name="batch"/> (every symbolic dimension set to it).</summary>
     public long OutputLength(int batch)
     {
         CheckBatch(batch);
-        lock (_gate) return PlanFor(batch).Values.Data[_graph.Outputs[0].Index].LongLength;
-    }
-
-    private long CheckBatch(int batch)
-    {
-        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch must be at least 1 but is {batch}.");
-        int declared = _graph.Inputs[0].Dims[0];
-        if (declared > 0 && batch != declared)
-            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch is {batch} but the model's batch is fixed at {declared}.");
-        return batch;
+        Span<int> symbols = stackalloc int[_graph.SymbolNames.Count];
+        symbols.Fill(batch);
+        return PlanFor(symbols).Length(_outputValues[0]);
     }
 
     /// <summary>
-    /// Runs a model with one input and one output. The batch is input.Length / the floats of one sample; it must be
-    /// the declared batch unless the model's first dimension is symbolic.
+    /// Bytes of the arena a run of <paramref name="batch"/> (every symbolic dimension set to it) uses, plus the tables
+    /// planning made: the planned peak of the activations, which buffers whose lifetimes do not meet share.
     /// </summary>
-    /// <param name="input">The first input, NCHW (or as the model declares it), row-major.</param>
-    /// <param name="output">Receives the first output; its length must be <see cref="OutputLength"/> of the batch.</param>
+    public long PlannedBytes(int batch)
+    {
+        CheckBatch(batch);
+        Span<int> symbols = stackalloc int[_graph.SymbolNames.Count];
+        symbols.Fill(batch);
+        Plan plan = PlanFor(symbols);
+        return (plan.ArenaFloats + plan.ChargedFloats) * sizeof(float);
+    }
+
+    private void CheckBatch(int batch)
+    {
+        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch must be at least 1 but is {batch}.");
+        GraphInput first = _graph.Inputs[0];
+        int declared = first.Fixed.Length > 0 && first.Symbols[0] < 0 ? first.Fixed[0] : 1;
+        if (_graph.SymbolNames.Count == 0 && batch != declared)
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch is {batch} but the model's batch is fixed at {declared}.");
+    }
+
+    /// <summary>
+    /// Runs a model with one input and one output. The size of the input's symbolic dimension (the batch) is
+    /// input.Length / the floats of the rest; an input without one must have exactly its declared length.
+    /// </summary>
+    /// <param name="input">The input, NCHW (or as the model declares it), row-major.</param>
+    /// <param name="output">Receives the output; its length must be <see cref="OutputLength"/> of the batch.</param>
     public void Run(ReadOnlySpan<float> input, Span<float> output)
     {
         if (_graph.Inputs.Count != 1 || _graph.Outputs.Count != 1)
             throw new InvalidOperationException($"The model has {_graph.Inputs.Count} inputs and {_graph.Outputs.Count} outputs; use the named Run.");
-        lock (_gate)
+        Span<int> symbols = stackalloc int[_graph.SymbolNames.Count];
+        symbols.Fill(-1);
+        Resolve(_graph.Inputs[0], input.Length, "input", symbols);
+        Plan plan = PlanFor(symbols);
+        int result = plan.Length(_outputValues[0]);
+        if (output.Length != result) throw new ArgumentException($"output has length {output.Length} but the model gives {result} floats for this input.", nameof(output));
+        Frame f = plan.Rent();
+        try
         {
-            Plan plan = PlanFor(Batch(_graph.Inputs[0], input.Length, "input"));
-            input.CopyTo(plan.Values.Data[_graph.Inputs[0].Index]);
-            float[] result = plan.Values.Data[_graph.Outputs[0].Index];
-            if (output.Length != result.Length) throw new ArgumentException($"output has length {output.Length} but the model gives {result.Length} floats for this batch.", nameof(output));
-            Execute(plan);
-            result.CopyTo(output);
+            input.CopyTo(f.Write(_graph.Inputs[0].Value));
+            Execute(f);
+            f.Read(_outputValues[0]).CopyTo(output);
+        }
+        finally
+        {
+            plan.Return(f);
         }
     }
 
-    /// <summary>Runs a model by input and output names (every input must be given; any subset of outputs may be asked for).</summary>
+    /// <summary>
+    /// Runs a model by input and output names: every input must be given; any subset of outputs may be asked for.
+    /// Each input's symbolic dimension takes its size from the input's length; inputs that share a named symbol must
+    /// agree on it. Once a set of input dims is planned, a call allocates nothing.
+    /// </summary>
     /// <param name="inputNames">Names of <paramref name="inputs"/>, as in <see cref="InputMetadata"/>.</param>
-    /// <param name="inputs">The inputs, all of the same batch size.</param>
+    /// <param name="inputs">The inputs, row-major.</param>
     /// <param name="outputNames">Names of <paramref name="outputs"/>, as in <see cref="OutputMetadata"/>.</param>
-    /// <param name="outputs">Receive the outputs; each must have exactly the output's length for this batch.</param>
+    /// <param name="outputs">Receive the outputs; each must have exactly the output's length for these inputs.</param>
     public void Run(IReadOnlyList<string> inputNames, IReadOnlyList<ReadOnlyMemory<float>> inputs, IReadOnlyList<string> outputNames, IReadOnlyList<Memory<float>> outputs)
     {
         ArgumentNullException.ThrowIfNull(inputNames);
@@ -172,31 +226,38 @@ public sealed class OnnxModel
         if (inputNames.Count != inputs.Count) throw new ArgumentException($"inputNames has {inputNames.Count} names but inputs has {inputs.Count} values.", nameof(inputs));
         if (outputNames.Count != outputs.Count) throw new ArgumentException($"outputNames has {outputNames.Count} names but outputs has {outputs.Count} buffers.", nameof(outputs));
         if (inputs.Count != _graph.Inputs.Count) throw new ArgumentException($"the model has {_graph.Inputs.Count} inputs but {inputs.Count} were given.", nameof(inputs));
-        lock (_gate)
+        Span<int> symbols = stackalloc int[_graph.SymbolNames.Count];
+        symbols.Fill(-1);
+        foreach (GraphInput input in _graph.Inputs)
         {
-            int batch = -1;
-            for (int i = 0; i < _graph.Inputs.Count; i++)
-            {
-                int at = IndexOf(inputNames, _graph.Inputs[i].Name, nameof(inputNames));
-                int b = Batch(_graph.Inputs[i], inputs[at].Length, $"inputs[{at}]");
-                if (batch >= 0 && b != batch) throw new ArgumentException($"inputs[{at}] ('{_graph.Inputs[i].Name}') has batch {b} but an earlier input has {batch}.", nameof(inputs));
-                batch = b;
-            }
-            Plan plan = PlanFor(batch);
-            int[] outputIndex = new int[outputs.Count];
-            for (int o = 0; o < outputs.Count; o++)
-            {
-                int k = _graph.Outputs.FindIndex(x => x.Name == outputNames[o]);
-                if (k < 0) throw new ArgumentException($"outputNames[{o}] is '{outputNames[o]}', which is not an output of the model.", nameof(outputNames));
-                outputIndex[o] = _graph.Outputs[k].Index;
-                int length = plan.Values.Data[outputIndex[o]].Length;
-                if (outputs[o].Length != length) throw new ArgumentException($"outputs[{o}] ('{outputNames[o]}') has length {outputs[o].Length} but the model gives {length} floats for this batch.", nameof(outputs));
-            }
-            for (int i = 0; i < _graph.Inputs.Count; i++)
-                inputs[IndexOf(inputNames, _graph.Inputs[i].Name, nameof(inputNames))].Span.CopyTo(plan.Values.Data[_graph.Inputs[i].Index]);
-            Execute(plan);
-            for (int o = 0; o < outputs.Count; o++) plan.Values.Data[outputIndex[o]].CopyTo(outputs[o].Span);
+            int at = IndexOf(inputNames, input.Name, nameof(inputNames));
+            Resolve(input, inputs[at].Length, $"inputs[{at}]", symbols);
         }
+        Plan plan = PlanFor(symbols);
+        for (int o = 0; o < outputs.Count; o++)
+        {
+            int length = plan.Length(OutputValue(outputNames[o], o));
+            if (outputs[o].Length != length)
+                throw new ArgumentException($"outputs[{o}] ('{outputNames[o]}') has length {outputs[o].Length} but the model gives {length} floats for these inputs.", nameof(outputs));
+        }
+        Frame f = plan.Rent();
+        try
+        {
+            foreach (GraphInput input in _graph.Inputs) inputs[IndexOf(inputNames, input.Name, nameof(inputNames))].Span.CopyTo(f.Write(input.Value));
+            Execute(f);
+            for (int o = 0; o < outputs.Count; o++) f.Read(OutputValue(outputNames[o], o)).CopyTo(outputs[o].Span);
+        }
+        finally
+        {
+            plan.Return(f);
+        }
+    }
+
+    private int OutputValue(string name, int position)
+    {
+        foreach ((string n, int value) in _graph.Outputs)
+            if (n == name) return value;
+        throw new ArgumentException($"outputNames[{position}] is '{name}', which is not an output of the model.", "outputNames");
     }
 
     private static int IndexOf(IReadOnlyList<string> names, string name, string parameter)
@@ -206,77 +267,54 @@ public sealed class OnnxModel
         throw new ArgumentException($"{parameter} does not name the model's input '{name}'.", parameter);
     }
 
-    private void Execute(Plan plan)
+    private void Execute(Frame f)
     {
-        for (int i = 0; i < _ops.Length; i++) _ops[i].Run(plan.Values, plan.Scratch[i], Options.MaxDegreeOfParallelism);
-    }
-
-    private static long PerSample(int[] dims)
-    {
-        long n = 1;
-        for (int i = 1; i < dims.Length; i++) n *= dims[i];
-        return n;
-    }
-
-    private static int Batch((string Name, int Index, int[] Dims) input, int length, string parameter)
-    {
-        long per = PerSample(input.Dims);
-        if (per == 0 || length % per != 0 || length == 0)
-            throw new ArgumentException($"{parameter} ('{input.Name}') has length {length}, not a positive multiple of one sample's {per} floats {Op.Format(input.Dims)}.", parameter);
-        long batch = length / per;
-        if (input.Dims[0] > 0 && batch != input.Dims[0])
-            throw new ArgumentException($"{parameter} ('{input.Name}') holds a batch of {batch} but the model's batch is fixed at {input.Dims[0]}.", parameter);
-        return (int)batch;
-    }
-
-    /// <summary>Dims and buffers for one batch size, made once: a new batch size re-infers every op's shapes.</summary>
-    private Plan PlanFor(int batch)
-    {
-        if (_plans.TryGetValue(batch, out Plan? plan)) return plan;
-        var values = new Values(_graph.ValueCount);
-        for (int i = 0; i < _graph.ValueCount; i++)
+        f.Degree = Options.MaxDegreeOfParallelism;
+        Step[] steps = f.Plan.Steps;
+        for (int i = 0; i < steps.Length; i++)
         {
-            if (_graph.ConstantDims[i] is not int[] dims) continue;
-            values.Dims[i] = dims;
-            values.Data[i] = _graph.ConstantFloats[i] ?? [];
-            values.Ints[i] = _graph.ConstantInts[i];
+            f.Step = i;
+            steps[i].Run(f);
         }
-        long total = 0;
-        foreach (var input in _graph.Inputs)
-        {
-            int[] dims = (int[])input.Dims.Clone();
-            dims[0] = batch;
-            values.Dims[input.Index] = dims;
-            values.Data[input.Index] = new float[Checked(dims, $"{_graph.Source}: input '{input.Name}'", ref total)];
-        }
-        var scratch = new float[_ops.Length][];
-        for (int i = 0; i < _ops.Length; i++)
-        {
-            Op op = _ops[i];
-            int[] dims = op.Infer(values);
-            values.Dims[op.Output] = dims;
-            values.Data[op.Output] = op.Aliases ? values.Data[op.Inputs[0]] : new float[Checked(dims, op.Node, ref total)];
-            long extra = op.ScratchLength(values);
-            scratch[i] = extra == 0 ? [] : new float[Checked([(int)Math.Min(extra, int.MaxValue)], op.Node, ref total)];
-        }
-        plan = new Plan(values, scratch);
-        _plans[batch] = plan;
-        return plan;
     }
 
-    private int Checked(int[] dims, string what, ref long total)
+    /// <summary>Sets the symbol of <paramref name="input"/> from its length, or checks the length of an input without one.</summary>
+    private void Resolve(GraphInput input, int length, string parameter, Span<int> symbols)
     {
-        long n = 1;
-        foreach (int d in dims)
+        long per = input.PerSymbol;
+        int axis = input.SymbolicAxis;
+        if (axis < 0)
         {
-            if (d < 0) throw new InvalidDataException($"{what}: dimension {d} in {Op.Format(dims)}.");
-            n = Math.Min(n * d, long.MaxValue / 2);
+            if (length != per) throw new ArgumentException($"{parameter} ('{input.Name}') has length {length} but the model's input {Op.Format(input.Fixed)} has {per} floats.", parameter);
+            return;
         }
-        total += n;
-        if (n > Array.MaxLength || total > Options.MaxActivationFloats)
-            throw new InvalidDataException($"{what}: {Op.Format(dims)} takes the model's buffers to {total} floats, above OnnxModelOptions.MaxActivationFloats ({Options.MaxActivationFloats}).");
-        return (int)n;
+        if (length == 0 || length % per != 0)
+            throw new ArgumentException($"{parameter} ('{input.Name}') has length {length}, not a positive multiple of {(axis == 0 ? "one sample's" : "the")} {per} floats {(axis == 0 ? "" : "per unit of its symbolic dimension ")}{Op.Format(input.Declared)}.", parameter);
+        int symbol = input.Symbols[axis], size = (int)(length / per);
+        if (symbols[symbol] >= 0 && symbols[symbol] != size)
+            throw new ArgumentException($"{parameter} ('{input.Name}') gives {_graph.SymbolNames[symbol]} = {size} but an earlier input gives {symbols[symbol]}.", parameter);
+        symbols[symbol] = size;
     }
 
-    private sealed record Plan(Values Values, float[][] Scratch);
+    /// <summary>The plan for these symbol values: a kept one (no allocation), or a new one that replaces the least recently used.</summary>
+    private Plan PlanFor(ReadOnlySpan<int> symbols)
+    {
+        lock (_gate)
+        {
+            for (int i = _plans.Count - 1; i >= 0; i--)
+            {
+                Plan plan = _plans[i];
+                if (!symbols.SequenceEqual(plan.Symbols)) continue;
+                _plans.RemoveAt(i);
+                _plans.Add(plan);
+                return plan;
+            }
+            Plan made = Build(symbols.ToArray());
+            if (_plans.Count == MaxPlans) _plans.RemoveAt(0);
+            _plans.Add(made);
+            return made;
+        }
+    }
+
+    private Plan Build(int[] symbols) => Planner.Build(_graph, _ops, symbols, _outputValues, Options.MaxActivationFloats);
 }

@@ -31,7 +31,7 @@ public class OnnxModelBenchmarks
     {
         _bytes = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", Model + ".onnx"));
         _ours = OnnxModel.Load(_bytes, Model, new OnnxModelOptions { MaxDegreeOfParallelism = Threads });
-        int[] input = _ours.InputMetadata["x"].Dimensions, output = _ours.OutputMetadata["y"].Dimensions;
+        int[] input = [.. _ours.InputMetadata["x"].Dimensions], output = [.. _ours.OutputMetadata["y"].Dimensions];
         _x = Shapes.Random((int)_ours.InputLength(Batch), 1);
         (_y, _yPeer) = (new float[_ours.OutputLength(Batch)], new float[_ours.OutputLength(Batch)]);
         long[] Dims(int[] d) => [Batch, .. d.Skip(1).Select(v => (long)v)];

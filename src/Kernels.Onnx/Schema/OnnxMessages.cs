@@ -12,6 +12,7 @@ internal enum OnnxDataType
     Float = 1,
     Int32 = 6,
     Int64 = 7,
+    Bool = 9,
     Double = 11,
 }
 
@@ -76,12 +77,14 @@ internal sealed class TensorMessage
                 break;
             case OnnxDataType.Int64:
             case OnnxDataType.Int32:
-                int size = t.DataType == (int)OnnxDataType.Int64 ? 8 : 4;
+            case OnnxDataType.Bool: // read as int64 0 and 1: only ever a flag (Dropout's training_mode)
+                int size = t.DataType switch { (int)OnnxDataType.Int64 => 8, (int)OnnxDataType.Int32 => 4, _ => 1 };
                 long held = hasRaw ? raw.Length / size : longs.Count;
                 if (hasRaw && raw.Length % size != 0 || held != count)
                     throw r.Error(t.Offset, $"integer tensor '{t.Name}' declares {count} elements but holds {(hasRaw ? raw.Length + " raw bytes" : longs.Count + " values")}");
                 if (!hasRaw) t.Int64s = [.. longs];
                 else if (size == 8) t.Int64s = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(raw).ToArray();
+                else if (size == 1) t.Int64s = raw.ToArray().Select(v => (long)v).ToArray();
                 else t.Int64s = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(raw).ToArray().Select(v => (long)v).ToArray();
                 break;
             default:
@@ -230,6 +233,7 @@ internal sealed class GraphMessage
     public List<ValueInfoMessage> Inputs { get; } = [];
     public List<ValueInfoMessage> Outputs { get; } = [];
     public string Name { get; private set; } = "";
+    public int SparseInitializers { get; private set; }
 
     public static GraphMessage Read(WireReader r)
     {
@@ -243,7 +247,7 @@ internal sealed class GraphMessage
                 case 5: r.Expect(type, WireType.Len, "initializer"); g.Initializers.Add(TensorMessage.Read(r.Message())); break;
                 case 11: r.Expect(type, WireType.Len, "graph input"); g.Inputs.Add(ValueInfoMessage.Read(r.Message())); break;
                 case 12: r.Expect(type, WireType.Len, "graph output"); g.Outputs.Add(ValueInfoMessage.Read(r.Message())); break;
-                case 15: throw r.Error(r.Offset, "sparse initializers are not supported");
+                case 15: r.Skip(type); g.SparseInitializers++; break; // valid ONNX the runtime does not read: refused by name
                 default: r.Skip(type); break;
             }
         }

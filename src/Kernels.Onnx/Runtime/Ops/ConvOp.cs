@@ -1,81 +1,79 @@
 namespace Kernels.Onnx.Runtime.Ops;
 
-/// <summary>How Conv and the pools place their padding (ONNX auto_pad).</summary>
-internal enum AutoPad { NotSet, SameUpper, SameLower, Valid }
-
-/// <summary>Per spatial axis: explicit or automatic padding, resolved for an input size.</summary>
-internal readonly record struct AxisPads(int Begin, int End)
-{
-    /// <summary>SAME_*: the output is ceil(size / stride), the padding split with the odd one at the end (upper) or start (lower).</summary>
-    public static AxisPads Resolve(AutoPad auto, int size, int kernel, int stride, AxisPads explicitPads)
-    {
-        if (auto is AutoPad.NotSet) return explicitPads;
-        if (auto is AutoPad.Valid) return new(0, 0);
-        int output = (size + stride - 1) / stride;
-        int total = Math.Max(0, (output - 1) * stride + kernel - size);
-        int small = total / 2;
-        return auto == AutoPad.SameUpper ? new(small, total - small) : new(total - small, small);
-    }
-}
-
 /// <summary>
-/// Conv (group 1, dilation 1) on <see cref="Conv2D"/> with prepared filters: symmetric padding goes to the kernel
-/// as is; asymmetric or SAME_* padding first makes a zero-padded copy of the input.
+/// Conv (opsets 1 and 11; group 1, dilation 1) on <see cref="Conv2D"/> with prepared filters: symmetric padding goes
+/// to the kernel as is; asymmetric or SAME_* padding first makes a zero-padded copy of the input (step scratch).
+/// Filters are prepared once per algorithm a plan picks (Winograd-transformed, or packed for direct and im2col).
 /// </summary>
-internal sealed class ConvOp(string node, int x, int output, float[] w, Shape4 ws, float[] b, int stride, AxisPads padH, AxisPads padW, AutoPad auto)
-    : Op(node, [x], output)
+internal sealed class ConvOp : Op
 {
-    private PreparedConv2DFilters? _prepared;
-    private AxisPads _h = padH, _w = padW;
-    private float[] _weights = w, _bias = b;
+    private readonly float[] _weights, _bias;
+    private readonly Shape4 _ws;
+    private readonly Window _window;
+    // Prepared forms by algorithm, made when a plan first needs one (planning is serialized by the model).
+    private readonly PreparedConv2DFilters?[] _prepared = new PreparedConv2DFilters?[4];
 
-    public Shape4 FilterShape => ws;
-
-    /// <summary>Scales each filter and shifts its bias (a BatchNormalization folded in at load).</summary>
-    public void Fold(ReadOnlySpan<float> scale, ReadOnlySpan<float> shift)
+    private ConvOp(OpContext c, float[] weights, Shape4 ws, float[] bias, Window window) : base(c.Node, [c.Input(0)], c.SupportedOutputs(1))
     {
-        int per = ws.C * ws.H * ws.W;
-        for (int f = 0; f < ws.N; f++)
-        {
-            for (int i = 0; i < per; i++) _weights[f * per + i] *= scale[f];
-            _bias[f] = _bias[f] * scale[f] + shift[f];
-        }
-        _prepared = null;
+        (_weights, _ws, _bias, _window) = (weights, ws, bias, window);
     }
 
-    private bool Symmetric => _h.Begin == _h.End && _w.Begin == _w.End && _h.Begin == _w.Begin;
-
-    private int[] Padded(int[] x) => [x[0], x[1], x[2] + _h.Begin + _h.End, x[3] + _w.Begin + _w.End];
-
-    public override int[] Infer(Values v)
+    public static Op Create(OpContext c)
     {
-        int[] x = Rank(v, 0, 4, "X");
-        if (x[1] != ws.C) throw Invalid($"W has {ws.C} input channels but X {Format(x)} has {x[1]}");
-        _h = AxisPads.Resolve(auto, x[2], ws.H, stride, _h);
-        _w = AxisPads.Resolve(auto, x[3], ws.W, stride, _w);
-        int[] p = Padded(x);
-        if (p[2] < ws.H || p[3] < ws.W) throw Invalid($"the {ws.H}x{ws.W} kernel does not fit the padded input {Format(p)}");
-        var c = new Conv2DParams(stride, Symmetric ? _h.Begin : 0);
-        Shape4 input = Symmetric ? As4(x) : As4(p);
-        Shape4 y = Geometry.Conv2DOutput(input, ws, ws.N, c);
-        _prepared ??= Conv2D.Prepare(new ReadOnlyNchwSpan<float>(_weights, ws), _bias, c, Conv2D.Choose(input, ws, c));
-        return [y.N, y.C, y.H, y.W];
+        NodeAttributes a = c.Attributes;
+        a.OnlyKnown("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides");
+        c.Arity(2, 3);
+        if (a.Int("group", 1) != 1) throw a.Unsupported("group", $"= {a.Int("group", 1)} (grouped or depthwise convolution)");
+        if (a.Ints("dilations") is { } d && d.Any(v => v != 1)) throw a.Unsupported("dilations", $"= [{string.Join(",", d)}]");
+        float[] weights = c.ConstantFloats(1, "W");
+        ConstantTensor w = c.Constant(1)!;
+        if (w.Dims.Length != 4) throw c.Unsupported($"W has rank {w.Dims.Length}; only 2-D convolution (4-D W) is supported");
+        if (Array.Exists(w.Dims, d => d < 1)) throw c.Malformed($"W {Format(w.Dims)} has a zero dimension");
+        var ws = new Shape4(w.Dims[0], w.Dims[1], w.Dims[2], w.Dims[3]);
+        if (a.Ints("kernel_shape") is { } k && (k.Length != 2 || k[0] != ws.H || k[1] != ws.W))
+            throw c.Malformed($"kernel_shape [{string.Join(",", k)}] differs from W's {ws.H}x{ws.W}");
+        float[] bias = c.Input(2) >= 0 ? c.ConstantFloats(2, "B") : new float[ws.N];
+        if (bias.Length != ws.N) throw c.Malformed($"B has {bias.Length} values but W has {ws.N} filters");
+        return new ConvOp(c, weights, ws, bias, Window.Read(c, "padding a plane by 2^29 or more"));
     }
 
-    public override long ScratchLength(Values v) => Symmetric ? 0 : Elements(Padded(DimsOf(v, 0)));
-
-    public override void Run(Values v, float[] scratch, int degree)
+    public override Step Plan(PlanContext p)
     {
-        int[] x = DimsOf(v, 0);
-        var y = new NchwSpan<float>(v.Data[Output], As4(v.Dims[Output]));
-        if (Symmetric)
+        int[] x = Float(p, 0, "X", 4);
+        if (x[1] != _ws.C) throw Invalid($"W has {_ws.C} input channels but X {Format(x)} has {x[1]}");
+        (AxisPads h, AxisPads w) = _window.Resolve(x[2], x[3], _ws.H, _ws.W);
+        long ph = h.Padded(x[2]), pw = w.Padded(x[3]);
+        if (ph < _ws.H || pw < _ws.W) throw Invalid($"the {_ws.H}x{_ws.W} kernel does not fit the padded input ({x[0]},{x[1]},{ph},{pw})");
+        bool symmetric = h.Begin == h.End && w.Begin == w.End && h.Begin == w.Begin;
+        var padded = new Shape4(x[0], x[1], (int)Math.Min(ph, int.MaxValue), (int)Math.Min(pw, int.MaxValue));
+        if (!symmetric && Sizes.Elements([x[0], x[1], padded.H, padded.W]) > Array.MaxLength)
+            throw Invalid($"the padded copy ({x[0]},{x[1]},{ph},{pw}) of X is more than one buffer can hold");
+        var parameters = new Conv2DParams(_window.Stride, symmetric ? h.Begin : 0);
+        Shape4 input = symmetric ? As4(x) : padded;
+        long outH = (input.H + 2L * parameters.Pad - _ws.H) / parameters.Stride + 1, outW = (input.W + 2L * parameters.Pad - _ws.W) / parameters.Stride + 1;
+        p.Define(Output, [x[0], _ws.N, (int)outH, (int)outW], Node);
+        Conv2DAlgorithm algorithm = Conv2D.Choose(input, _ws, parameters);
+        PreparedConv2DFilters filters = _prepared[(int)algorithm] ??=
+            Conv2D.Prepare(new ReadOnlyNchwSpan<float>(_weights, _ws), _bias, parameters, algorithm);
+        return new ConvStep(this, filters, symmetric ? null : (padded, h.Begin, w.Begin));
+    }
+
+    private sealed class ConvStep(ConvOp op, PreparedConv2DFilters filters, (Shape4 Shape, int Top, int Left)? padded) : Step
+    {
+        public override long ScratchFloats => padded?.Shape.Length ?? 0;
+
+        public override void Run(Frame f)
         {
-            Conv2D.Forward(new ReadOnlyNchwSpan<float>(v.Data[Inputs[0]], As4(x)), _prepared!, y, degree);
-            return;
+            int[] x = f.Dims(op.Inputs[0]);
+            var y = new NchwSpan<float>(f.Write(op.Output), As4(f.Dims(op.Output)));
+            if (padded is not var (shape, top, left))
+            {
+                Conv2D.Forward(new ReadOnlyNchwSpan<float>(f.Read(op.Inputs[0]), As4(x)), filters, y, f.Degree);
+                return;
+            }
+            Span<float> copy = f.Scratch(shape.Length);
+            Padding.Copy(f.Read(op.Inputs[0]), x, copy, [shape.N, shape.C, shape.H, shape.W], [0, 0, top, left], 0f);
+            Conv2D.Forward(new ReadOnlyNchwSpan<float>(copy, shape), filters, y, f.Degree);
         }
-        var p = new Shape4(x[0], x[1], x[2] + _h.Begin + _h.End, x[3] + _w.Begin + _w.End);
-        Span<float> padded = scratch.AsSpan(0, (int)p.Length);
-        Padding.Copy(v.Data[Inputs[0]], x, padded, [p.N, p.C, p.H, p.W], [0, 0, _h.Begin, _w.Begin], 0f);
-        Conv2D.Forward(new ReadOnlyNchwSpan<float>(padded, p), _prepared!, y, degree);
     }
 }

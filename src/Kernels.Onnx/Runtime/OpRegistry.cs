@@ -1,0 +1,43 @@
+using Kernels.Onnx.Runtime.Ops;
+
+namespace Kernels.Onnx.Runtime;
+
+/// <summary>
+/// The default domain's ops this runtime runs: op type and opset range to the factory that reads the node's
+/// attributes (ONNX Runtime's kernel registry and ncnn's layer registry are the model). A new op is a file in Ops/
+/// and a line here; each factory checks the attributes and inputs its op has in the model's opset.
+/// </summary>
+internal static class OpRegistry
+{
+    private static readonly Dictionary<string, (int Since, int Until, Func<OpContext, Op> Create)> Factories = new()
+    {
+        ["Add"] = (1, GraphReader.MaxOpset, AddOp.Create),
+        ["AveragePool"] = (1, GraphReader.MaxOpset, PoolOp.Average),
+        ["BatchNormalization"] = (1, GraphReader.MaxOpset, BatchNormOp.Create),
+        ["Concat"] = (1, GraphReader.MaxOpset, ConcatOp.Create),
+        ["Conv"] = (1, GraphReader.MaxOpset, ConvOp.Create),
+        ["Dropout"] = (1, GraphReader.MaxOpset, IdentityOp.Dropout),
+        ["Flatten"] = (1, GraphReader.MaxOpset, FlattenOp.Create),
+        ["Gemm"] = (1, GraphReader.MaxOpset, GemmOp.Gemm),
+        ["GlobalAveragePool"] = (1, GraphReader.MaxOpset, PoolOp.Global),
+        ["Identity"] = (1, GraphReader.MaxOpset, IdentityOp.Identity),
+        ["MatMul"] = (1, GraphReader.MaxOpset, GemmOp.MatMul),
+        ["MaxPool"] = (1, GraphReader.MaxOpset, PoolOp.Max),
+        ["Pad"] = (1, GraphReader.MaxOpset, PadOp.Create),
+        ["Relu"] = (1, GraphReader.MaxOpset, ReluOp.Create),
+        ["Reshape"] = (1, GraphReader.MaxOpset, ReshapeOp.Create),
+        ["Softmax"] = (1, GraphReader.MaxOpset, SoftmaxOp.Create),
+    };
+
+    /// <summary>The op types and their opset ranges (docs/api.md lists them with their limits).</summary>
+    public static IEnumerable<string> OpTypes => Factories.Keys.Order();
+
+    public static Op Create(OpContext c)
+    {
+        if (!Factories.TryGetValue(c.OpType, out var entry))
+            throw new NotSupportedException($"{c.Node}: op type {c.OpType} is not supported (docs/api.md lists the supported ops).");
+        if (c.Opset < entry.Since || c.Opset > entry.Until)
+            throw new NotSupportedException($"{c.Node}: op type {c.OpType} is supported in opsets {entry.Since}-{entry.Until}, not {c.Opset}.");
+        return entry.Create(c);
+    }
+}
