@@ -84,7 +84,7 @@ public sealed record Stack(int C, int H, int W, LayerSpec[] Layers, int Seed)
     {
         var rng = new Random(Seed);
         int count = 0;
-        Layer<float>[] Build(LayerSpec[] specs, ref Shape4 shape)
+        Layer<float>[] Instantiate(LayerSpec[] specs, ref Shape4 shape)
         {
             var layers = new Layer<float>[specs.Length];
             for (int i = 0; i < specs.Length; i++)
@@ -100,7 +100,7 @@ public sealed record Stack(int C, int H, int W, LayerSpec[] Layers, int Seed)
                     AffineSpec a => Affine(a, s),
                     ReluSpec => new ReluLayer<float>(k),
                     FlattenSpec => new FlattenLayer<float>(),
-                    NestedSpec n => new Sequential<float>(k, Build(n.Layers, ref s)),
+                    NestedSpec n => new Sequential<float>(k, Instantiate(n.Layers, ref s)),
                     _ => throw new NotSupportedException(specs[i].GetType().Name),
                 };
                 shape = specs[i].Output(shape);
@@ -112,7 +112,7 @@ public sealed record Stack(int C, int H, int W, LayerSpec[] Layers, int Seed)
             new(k, $"conv{count++}", s.C, c.F, c.HH, c.WW, new Conv2DParams(c.Stride, c.Pad), rng, 1.5 / Math.Sqrt(s.C * c.HH * c.WW));
         AffineLayer<float> Affine(AffineSpec a, Shape4 s) => new(k, $"affine{count++}", s.ImageLength, a.M, rng, 1.5 / Math.Sqrt(s.ImageLength));
         Shape4 input = Input(1);
-        return new Sequential<float>(k, Build(Layers, ref input));
+        return new Sequential<float>(k, Instantiate(Layers, ref input));
     }
 
     public static Shape4 Through(IEnumerable<LayerSpec> layers, Shape4 input)
