@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Kernels.Nn;
 using Kernels.Onnx.Export;
 
@@ -7,8 +8,9 @@ namespace Kernels.Onnx;
 /// Writes a trained network as an ONNX model (opset 17) with its weights and a symbolic batch dimension "N": input
 /// "x" (N, C, H, W), output "y" (N, classes), the scores before softmax. Conv2DLayer becomes Conv, ReluLayer Relu,
 /// the pools MaxPool / AveragePool, FlattenLayer Flatten and AffineLayer (W of D x M) Gemm after a Flatten of 4-D
-/// input; the sandwich layers and Sequential are written as their parts. ONNX Runtime and <see cref="OnnxModel"/>
-/// run the result.
+/// input; the sandwich layers and Sequential are written as their parts. A Conv or pool after an affine layer or a
+/// flatten reads the (N, D) value as (N, D, 1, 1), as Kernels' layers do, through a Reshape. ONNX Runtime and
+/// <see cref="OnnxModel"/> run the result, and onnx.checker's full check accepts it.
 /// </summary>
 public static class OnnxExport
 {
@@ -20,12 +22,11 @@ public static class OnnxExport
     {
         ArgumentNullException.ThrowIfNull(network);
         var input = new Shape4(1, channels, height, width);
-        _ = network.OutputShape(input); // the network must accept the shape: checked before writing anything
-        var writer = new Writer(new GraphWriter().Input("x", -1, channels, height, width));
+        Shape4 output = network.OutputShape(input); // the network must accept the shape: checked before writing anything
+        var writer = new Writer(new GraphWriter().Input("x", -1, channels, height, width), input);
         foreach (Layer<float> layer in network.Layers) writer.Layer(layer);
-        string y = writer.Finish();
-        Shape4 output = network.OutputShape(input);
-        return writer.Graph.Output(y, -1, output.ImageLength).ToBytes(Opset);
+        writer.Finish();
+        return writer.Graph.Output("y", -1, output.ImageLength).ToBytes(Opset);
     }
 
     /// <summary>The model of <paramref name="network"/> (input shape from its options).</summary>
@@ -49,18 +50,26 @@ public static class OnnxExport
         File.WriteAllBytes(path, bytes);
     }
 
-    /// <summary>Walks the layers, naming each value after the node that makes it and tracking the rank (4 until a Flatten or Gemm).</summary>
-    private sealed class Writer(GraphWriter graph)
+    /// <summary>
+    /// Walks the layers, naming each value after the node that makes it and the last one "y". It tracks the shape
+    /// Kernels gives each layer (N = 1) and the rank of the written value: 4 until a Flatten or Gemm makes it 2, and 4
+    /// again where a Conv or pool reads a flat (N, D) value, which Kernels' layers take as (N, D, 1, 1) (an affine
+    /// layer's output shape; FlattenLayer's too), so the writer reshapes it to exactly that.
+    /// </summary>
+    private sealed class Writer(GraphWriter graph, Shape4 input)
     {
         private string _value = "x";
+        private Shape4 _shape = input;
         private int _rank = 4, _count;
+        private (string Op, string[] Inputs, string Output, NodeAttribute[] Attributes)? _pending;
 
         public GraphWriter Graph => graph;
 
-        public string Finish()
+        /// <summary>Writes the last node with the output "y", scores (N, M, 1, 1) flattened to (N, M) first.</summary>
+        public void Finish()
         {
-            if (_rank == 4) Flatten(); // scores (N, M, 1, 1) are written as (N, M)
-            return _value;
+            if (_rank == 4) Flatten();
+            Write("y");
         }
 
         public void Layer(Layer<float> layer)
@@ -69,7 +78,7 @@ public static class OnnxExport
             {
                 case Sequential<float> s:
                     foreach (Layer<float> l in s.Layers) Layer(l);
-                    break;
+                    return; // its layers moved the shape
                 case ConvReluPool<float> crp:
                     Conv(crp.Conv);
                     Node("Relu");
@@ -83,22 +92,43 @@ public static class OnnxExport
                 case ReluLayer<float>: Node("Relu"); break;
                 case MaxPool2DLayer<float> m: Pool("MaxPool", m.Params); break;
                 case AvgPool2DLayer<float> a: Pool("AveragePool", a.Params); break;
-                case FlattenLayer<float>: Flatten(); break;
+                case FlattenLayer<float>: if (_rank == 4) Flatten(); break; // a flat value is already (N, D)
                 case AffineLayer<float> a: Affine(a); break;
                 default: throw new NotSupportedException($"Layer {layer.GetType().Name} has no ONNX export.");
             }
+            _shape = layer.OutputShape(_shape);
         }
 
-        private string Node(string op, string[]? extra = null, params NodeAttribute[] attributes)
+        /// <summary>Adds a node reading the current value; it is written when the next one comes (or by <see cref="Finish"/>).</summary>
+        private void Node(string op, string[]? extra = null, params NodeAttribute[] attributes)
         {
+            Write(null);
             string output = $"{op.ToLowerInvariant()}{_count++}";
-            graph.Node(op, [_value, .. extra ?? []], output, attributes);
+            _pending = (op, [_value, .. extra ?? []], output, attributes);
             _value = output;
-            return output;
+        }
+
+        private void Write(string? rename)
+        {
+            if (_pending is not { } node) return;
+            graph.Node(node.Op, node.Inputs, rename ?? node.Output, node.Attributes);
+            _pending = null;
+        }
+
+        /// <summary>A Conv or pool reads NCHW: a flat (N, D) value becomes (N, D, 1, 1), as in Kernels.</summary>
+        private void Image()
+        {
+            if (_rank == 4) return;
+            Debug.Assert(_shape.H == 1 && _shape.W == 1, "a flat value is (N, D, 1, 1) in Kernels");
+            string shape = $"reshape{_count}.shape";
+            graph.Initializer(shape, [4], [0, _shape.C, _shape.H, _shape.W]); // 0 keeps the batch
+            Node("Reshape", [shape]);
+            _rank = 4;
         }
 
         private void Conv(Conv2DLayer<float> c)
         {
+            Image();
             Shape4 s = c.FilterShape;
             string w = $"conv{_count}.W", b = $"conv{_count}.b";
             graph.Initializer(w, [s.N, s.C, s.H, s.W], c.W.Value).Initializer(b, [s.N], c.B.Value);
@@ -107,8 +137,11 @@ public static class OnnxExport
                 new NodeAttribute("pads", Ints: [pad, pad, pad, pad]));
         }
 
-        private void Pool(string op, Pool2DParams p) =>
+        private void Pool(string op, Pool2DParams p)
+        {
+            Image();
             Node(op, null, new NodeAttribute("kernel_shape", Ints: [p.PoolHeight, p.PoolWidth]), new NodeAttribute("strides", Ints: [p.Stride, p.Stride]));
+        }
 
         private void Flatten()
         {

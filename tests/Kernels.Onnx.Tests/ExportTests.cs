@@ -1,4 +1,5 @@
 using Kernels.Nn;
+using Kernels.Onnx.Tests.Export;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -13,7 +14,10 @@ public class ExportTests
         return Enumerable.Range(0, length).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
     }
 
-    /// <summary>The network's scores, ONNX Runtime's and Kernels.Onnx's on the exported bytes, for each batch size.</summary>
+    /// <summary>
+    /// The network's scores, ONNX Runtime's and Kernels.Onnx's on the exported bytes, for each batch size; both runs
+    /// go by the documented names, input "x" and output "y".
+    /// </summary>
     private static void RoundTrip(byte[] model, Func<float[], Shape4, float[]> scores, int c, int h, int w)
     {
         using var session = new InferenceSession(model);
@@ -23,13 +27,41 @@ public class ExportTests
         {
             var shape = new Shape4(n, c, h, w);
             float[] x = Random(n, (int)shape.Length), expected = scores(x, shape);
-            using var results = session.Run([NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(x, [n, c, h, w]))]);
-            float[] onnxRuntime = results.Single().AsEnumerable<float>().ToArray();
+            using var results = session.Run([NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(x, [n, c, h, w]))], ["y"]);
+            float[] onnxRuntime = results.Single(r => r.Name == "y").AsEnumerable<float>().ToArray();
             Tolerance.Close(expected, onnxRuntime, $"ONNX Runtime, batch {n}");
             float[] reloaded = new float[ours.OutputLength(n)];
-            ours.Run(x, reloaded);
+            ours.Run(["x"], [x], ["y"], [reloaded]);
             Tolerance.Close(expected, reloaded, $"Kernels.Onnx, batch {n}");
         }
+    }
+
+    private static float[] Forward(Layer<float> net, float[] x, Shape4 s) => net.Forward(NchwTensor<float>.Wrap(x, s)).Span.ToArray();
+
+    [Fact]
+    public void Exported_models_name_their_input_x_and_their_output_y_as_documented()
+    {
+        var net = new ThreeLayerConvNet<float>(new FastKernels(), new ConvNetOptions(Channels: 1, Height: 8, Width: 8, Filters: 2, FilterSize: 3, Hidden: 4));
+        byte[] model = OnnxExport.ToBytes(net);
+        OnnxModel ours = OnnxModel.Load(model, "exported.onnx");
+        Assert.Equal(["x"], ours.InputMetadata.Keys);
+        Assert.Equal(["y"], ours.OutputMetadata.Keys);
+        Assert.Equal([-1, 10], ours.OutputMetadata["y"].Dimensions);
+        using var session = new InferenceSession(model);
+        Assert.Equal(["x"], session.InputMetadata.Keys);
+        Assert.Equal(["y"], session.OutputMetadata.Keys); // RoundTrip runs every export by these names
+    }
+
+    /// <summary>Every layer type; Conv and pools after affine layers and flattens (Kernels reads (N, D) as (N, D, 1, 1)).</summary>
+    [Theory, MemberData(nameof(NamedStacks.Names), MemberType = typeof(NamedStacks))]
+    public void Named_stacks_score_in_onnx_runtime_and_kernels_onnx_as_in_kernels(string name) =>
+        Generated_stacks_score_in_onnx_runtime_and_kernels_onnx_as_in_kernels(NamedStacks.All[name]);
+
+    [StackProperty]
+    public void Generated_stacks_score_in_onnx_runtime_and_kernels_onnx_as_in_kernels(Stack stack)
+    {
+        Sequential<float> net = stack.Build(new FastKernels());
+        RoundTrip(OnnxExport.ToBytes(net, stack.C, stack.H, stack.W), (x, s) => Forward(net, x, s), stack.C, stack.H, stack.W);
     }
 
     [Fact]
@@ -38,22 +70,6 @@ public class ExportTests
         var options = new ConvNetOptions(Channels: 1, Height: 14, Width: 14, Filters: 6, FilterSize: 5, Hidden: 20, Classes: 10, WeightScale: null, Seed: 3);
         var net = new ThreeLayerConvNet<float>(new FastKernels(), options);
         RoundTrip(OnnxExport.ToBytes(net), (x, s) => net.Scores(NchwTensor<float>.Wrap(x, s)).Span.ToArray(), 1, 14, 14);
-    }
-
-    [Fact]
-    public void A_sequential_of_every_layer_runs_in_onnx_runtime()
-    {
-        var k = new FastKernels();
-        var rng = new Random(5);
-        var net = new Sequential<float>(k,
-            new Conv2DLayer<float>(k, "c1", 3, 8, 3, 3, new Conv2DParams(2, 1), rng, 0.3),
-            new ReluLayer<float>(k),
-            new AvgPool2DLayer<float>(k, new Pool2DParams(2, 2, 1)),
-            new ConvReluPool<float>(k, new Conv2DLayer<float>(k, "c2", 8, 4, 1, 1, new Conv2DParams(1, 0), rng, 0.3), new Pool2DParams(3, 3, 2)),
-            new FlattenLayer<float>(),
-            new AffineRelu<float>(k, new AffineLayer<float>(k, "a1", 4 * 3 * 3, 7, rng, 0.3)),
-            new AffineLayer<float>(k, "a2", 7, 3, rng, 0.3));
-        RoundTrip(OnnxExport.ToBytes(net, 3, 17, 17), (x, s) => net.Forward(NchwTensor<float>.Wrap(x, s)).Span.ToArray(), 3, 17, 17);
     }
 
     [Theory, MemberData(nameof(FixtureTests.Names), MemberType = typeof(FixtureTests))]
