@@ -114,6 +114,63 @@ internal abstract class Op(string node, int[] inputs, int[] outputs)
         return dims;
     }
 
+    /// <summary>Input <paramref name="input"/>'s int64 data, known while planning (a constant, or a shape computed from dims).</summary>
+    protected long[] Ints(PlanContext p, int input, string name)
+    {
+        int v = Inputs[input];
+        if (p.Types[v] != ElementType.Int64) throw Invalid($"input {name} is {p.Types[v].ToString().ToLowerInvariant()} but must be int64");
+        return p.Ints[v] ?? throw new NotSupportedException($"{Node}: input {name} is computed at run time; only constant int64 values and shapes are supported.");
+    }
+
+    /// <summary>Whether input <paramref name="input"/> is an int64 value known while planning (the op then computes its output while planning too).</summary>
+    protected bool IsKnown(PlanContext p, int input) => p.Types[Inputs[input]] == ElementType.Int64;
+
+    /// <summary>
+    /// Defines int64 output <paramref name="output"/> as a value computed while planning and returns its data to fill:
+    /// its dims are checked and its data (two floats an element) charged against the cap before it is allocated.
+    /// </summary>
+    protected long[] DefineKnown(PlanContext p, int output, int[] dims)
+    {
+        if (Array.Exists(dims, d => d < 0)) throw Invalid($"output dims {Format(dims)} have a negative dimension");
+        long n = Sizes.Elements(dims);
+        p.Charge(Sizes.Product(n, 2), Node, $"the int64 value {Format(dims)} computed while planning");
+        var data = new long[n];
+        p.DefineKnown(output, dims, data);
+        return data;
+    }
+
+    /// <summary>Row-major strides of <paramref name="dims"/>, in elements.</summary>
+    public static long[] Strides(int[] dims)
+    {
+        var strides = new long[dims.Length];
+        long stride = 1;
+        for (int i = dims.Length - 1; i >= 0; i--)
+        {
+            strides[i] = stride;
+            stride = Sizes.Product(stride, dims[i]);
+        }
+        return strides;
+    }
+
+    /// <summary>Axis <paramref name="axis"/> in [-rank, rank - 1] as a position in [0, rank), or throws naming what it is for.</summary>
+    protected int Axis(long axis, int rank, string what)
+    {
+        if (axis < -rank || axis >= rank) throw Invalid($"{what} {axis} is outside [-{rank}, {rank - 1}]");
+        return (int)(axis < 0 ? axis + rank : axis);
+    }
+
+    /// <summary>Axes each in [-rank, rank - 1], none twice, as positions in [0, rank).</summary>
+    protected int[] Axes(long[] axes, int rank, string what)
+    {
+        var result = new int[axes.Length];
+        for (int i = 0; i < axes.Length; i++)
+        {
+            result[i] = Axis(axes[i], rank, what);
+            if (Array.IndexOf(result, result[i], 0, i) >= 0) throw Invalid($"{what} {Format(axes)} name axis {result[i]} twice");
+        }
+        return result;
+    }
+
     public static Shape4 As4(int[] dims) => new(dims[0], dims[1], dims[2], dims[3]);
 
     public static string Format<T>(T[] dims) => "(" + string.Join(",", dims) + ")";
