@@ -2,8 +2,8 @@ using Kernels.Onnx.Protobuf;
 
 namespace Kernels.Onnx.Export;
 
-/// <summary>An attribute of a written node: an int, a list of ints, a float or a string.</summary>
-internal sealed record NodeAttribute(string Name, long? Int = null, long[]? Ints = null, float? Float = null, string? Text = null);
+/// <summary>An attribute of a written node: an int, a list of ints, a float, a string or a tensor.</summary>
+internal sealed record NodeAttribute(string Name, long? Int = null, long[]? Ints = null, float? Float = null, string? Text = null, OnnxTensor? Tensor = null);
 
 /// <summary>
 /// Writes an ONNX model (IR version 8, one default-domain opset) field by field with onnx.proto's numbers: float
@@ -14,17 +14,23 @@ internal sealed class GraphWriter(string producer = "Kernels.Onnx")
     private readonly WireWriter _graph = new WireWriter().String(2, "main");
     private int _nodes;
 
-    public GraphWriter Node(string opType, string[] inputs, string output, params NodeAttribute[] attributes)
+    public GraphWriter Node(string opType, string[] inputs, string output, params NodeAttribute[] attributes) =>
+        Node(opType, inputs, [output], attributes);
+
+    /// <summary>A node with several outputs ("" leaves one unnamed).</summary>
+    public GraphWriter Node(string opType, string[] inputs, string[] outputs, params NodeAttribute[] attributes)
     {
         var node = new WireWriter();
         foreach (string i in inputs) node.String(1, i);
-        node.String(2, output).String(3, $"{opType}_{_nodes++}").String(4, opType);
+        foreach (string o in outputs) node.String(2, o);
+        node.String(3, $"{opType}_{_nodes++}").String(4, opType);
         foreach (NodeAttribute a in attributes)
         {
             var attr = new WireWriter().String(1, a.Name);
             if (a.Int is long i) attr.Varint(20, 2).Int64(3, i);                 // INT
             else if (a.Ints is long[] ints) attr.Varint(20, 7).Int64s(8, ints);  // INTS
             else if (a.Float is float f) attr.Varint(20, 1).Float(2, f);         // FLOAT
+            else if (a.Tensor is OnnxTensor t) attr.Varint(20, 4).Message(5, TensorMessage(t)); // TENSOR
             else attr.Varint(20, 3).String(4, a.Text ?? "");                     // STRING
             node.Message(5, attr);
         }
@@ -58,6 +64,12 @@ internal sealed class GraphWriter(string producer = "Kernels.Onnx")
         .Message(7, _graph)
         .Message(8, new WireWriter().String(1, "").Varint(2, (ulong)opset))
         .ToArray();
+
+    private static WireWriter TensorMessage(OnnxTensor t)
+    {
+        var m = new WireWriter().Int64s(1, [.. t.Dims.Select(d => (long)d)]);
+        return t.Floats is float[] f ? m.Varint(2, 1).FloatBytes(9, f) : m.Varint(2, 7).Int64s(7, t.Int64s);
+    }
 
     private GraphWriter Tensor(string name, long[] dims, int dataType, Action<WireWriter> data)
     {
