@@ -1,4 +1,5 @@
 using Kernels.Onnx.Runtime.Ops;
+using Kernels.Onnx.Runtime.Ops.Elementwise;
 
 namespace Kernels.Onnx.Runtime;
 
@@ -11,22 +12,42 @@ internal static class OpRegistry
 {
     private static readonly Dictionary<string, (int Since, int Until, Func<OpContext, Op> Create)> Factories = new()
     {
-        ["Add"] = (1, GraphReader.MaxOpset, AddOp.Create),
+        ["Abs"] = (1, GraphReader.MaxOpset, AbsFunction.Create),
+        ["Add"] = (1, GraphReader.MaxOpset, Add.Create),
         ["AveragePool"] = (1, GraphReader.MaxOpset, PoolOp.Average),
         ["BatchNormalization"] = (1, GraphReader.MaxOpset, BatchNormOp.Create),
+        ["Clip"] = (1, GraphReader.MaxOpset, ClipFunction.Create),
         ["Concat"] = (1, GraphReader.MaxOpset, ConcatOp.Create),
         ["Conv"] = (1, GraphReader.MaxOpset, ConvOp.Create),
+        ["Div"] = (1, GraphReader.MaxOpset, Div.Create),
         ["Dropout"] = (1, GraphReader.MaxOpset, IdentityOp.Dropout),
+        ["Elu"] = (1, GraphReader.MaxOpset, EluFunction.Create),
+        ["Erf"] = (9, GraphReader.MaxOpset, ErfFunction.Create),
+        ["Exp"] = (1, GraphReader.MaxOpset, ExpFunction.Create),
         ["Flatten"] = (1, GraphReader.MaxOpset, FlattenOp.Create),
         ["Gemm"] = (1, GraphReader.MaxOpset, GemmOp.Gemm),
         ["GlobalAveragePool"] = (1, GraphReader.MaxOpset, PoolOp.Global),
+        ["HardSigmoid"] = (1, GraphReader.MaxOpset, HardSigmoidFunction.Create),
+        ["HardSwish"] = (14, GraphReader.MaxOpset, HardSwishFunction.Create),
         ["Identity"] = (1, GraphReader.MaxOpset, IdentityOp.Identity),
+        ["LeakyRelu"] = (1, GraphReader.MaxOpset, LeakyReluFunction.Create),
+        ["Log"] = (1, GraphReader.MaxOpset, LogFunction.Create),
         ["MatMul"] = (1, GraphReader.MaxOpset, GemmOp.MatMul),
+        ["Max"] = (1, GraphReader.MaxOpset, Max.Create),
         ["MaxPool"] = (1, GraphReader.MaxOpset, PoolOp.Max),
+        ["Min"] = (1, GraphReader.MaxOpset, Min.Create),
+        ["Mul"] = (1, GraphReader.MaxOpset, Mul.Create),
+        ["Neg"] = (1, GraphReader.MaxOpset, NegFunction.Create),
         ["Pad"] = (1, GraphReader.MaxOpset, PadOp.Create),
-        ["Relu"] = (1, GraphReader.MaxOpset, ReluOp.Create),
+        ["Pow"] = (1, GraphReader.MaxOpset, Pow.Create),
+        ["Reciprocal"] = (1, GraphReader.MaxOpset, ReciprocalFunction.Create),
+        ["Relu"] = (1, GraphReader.MaxOpset, ReluFunction.Create),
         ["Reshape"] = (1, GraphReader.MaxOpset, ReshapeOp.Create),
+        ["Sigmoid"] = (1, GraphReader.MaxOpset, SigmoidFunction.Create),
         ["Softmax"] = (1, GraphReader.MaxOpset, SoftmaxOp.Create),
+        ["Sqrt"] = (1, GraphReader.MaxOpset, SqrtFunction.Create),
+        ["Sub"] = (1, GraphReader.MaxOpset, Sub.Create),
+        ["Tanh"] = (1, GraphReader.MaxOpset, TanhFunction.Create),
     };
 
     /// <summary>The op types and their opset ranges (docs/api.md lists them with their limits).</summary>
