@@ -1,6 +1,6 @@
 namespace Kernels.Onnx.Runtime.Ops.Elementwise;
 
-/// <summary>Elu: <c>x</c> for x &gt;= 0, else <c>alpha (exp(x) - 1)</c> (alpha 1 by default).</summary>
+/// <summary>Elu: <c>x</c> for x &gt;= 0, else <c>alpha (exp(x) - 1)</c> (alpha 1 by default), in double: exp(x) - 1 cancels near 0.</summary>
 internal readonly struct EluFunction(float alpha) : IUnaryFunction
 {
     public static Op Create(OpContext c)
@@ -12,6 +12,6 @@ internal readonly struct EluFunction(float alpha) : IUnaryFunction
 
     public void Apply(ReadOnlySpan<float> x, Span<float> y, int degree)
     {
-        for (int i = 0; i < x.Length; i++) y[i] = x[i] >= 0 ? x[i] : alpha * (MathF.Exp(x[i]) - 1f);
+        for (int i = 0; i < x.Length; i++) y[i] = x[i] >= 0 ? x[i] : (float)(alpha * (Math.Exp(x[i]) - 1));
     }
 }
