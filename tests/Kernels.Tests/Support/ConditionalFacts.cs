@@ -5,7 +5,7 @@ namespace Kernels.Tests;
 /// <summary>The runtime's ISA switches: a process with any of them set to 0 runs narrower SIMD than the machine offers.</summary>
 public static class IsaSwitches
 {
-    /// <summary>Every name the runtime reads for the x64 ISAs the kernels use, with both prefixes (COMPlus_ is the legacy one).</summary>
+    /// <summary>The x64 ISA switch names .NET reads (some only in older versions), with both prefixes (COMPlus_ is the legacy one).</summary>
     public static readonly string[] Names =
         new[] { "HWIntrinsic", "SSE", "SSE2", "SSE3", "SSSE3", "SSE41", "SSE42", "AVX", "AVX2", "FMA", "AVX512", "AVX512F", "AVX10v1", "AVX10v2" }
         .SelectMany(isa => new[] { $"DOTNET_Enable{isa}", $"COMPlus_Enable{isa}" }).ToArray();
