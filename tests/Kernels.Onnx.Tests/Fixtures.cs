@@ -41,6 +41,39 @@ public static class Tolerance
 {
     public const double Relative = 1e-4, Absolute = 1e-6;
 
+    /// <summary>Unit roundoff of float: 2^-24.</summary>
+    public const double FloatUnitRoundoff = 1.0 / (1 << 24);
+
+    /// <summary>
+    /// |ours - exact| for one float sum of <paramref name="terms"/> products (a convolution output) against the same sum in
+    /// double: the classic bound for any summation order, fused or not, <c>terms * u * sum |a_i b_i|</c>, plus two
+    /// roundings for the bias and the store. A wrong or missing tap moves the result by about absSum / terms, far above it.
+    /// </summary>
+    public static double SumBound(int terms, double absSum) => (terms + 2) * FloatUnitRoundoff * absSum + 1e-35;
+
+    /// <summary>
+    /// The element-wise functions against a double oracle, in ulps of the float result: TensorPrimitives' exp, log,
+    /// tanh and sigmoid are documented within a few ulps, and our erf is within 1.5e-7 absolute (Abramowitz and Stegun
+    /// 7.1.26), about 2.5 ulps near |erf| = 1. Measured worst over the tests' inputs: see the test that uses it. Exact
+    /// IEEE operations (add, subtract, multiply, divide, max, min, clip) are checked bitwise instead.
+    /// </summary>
+    public const double FunctionUlps = 4;
+
+    /// <summary>Asserts |actual - expected| &lt;= FunctionUlps ulps of the float nearest expected (NaN only where expected is NaN).</summary>
+    public static void WithinUlps(double expected, float actual, string what)
+    {
+        if (double.IsNaN(expected) || double.IsInfinity(expected))
+        {
+            Assert.True(expected.Equals((double)actual), $"{what}: {actual}, expected {expected}");
+            return;
+        }
+        float nearest = (float)expected;
+        double ulp = Math.Max(Math.Abs(MathF.BitIncrement(Math.Abs(nearest)) - Math.Abs(nearest)), float.Epsilon);
+        Assert.True(Math.Abs(actual - expected) <= FunctionUlps * ulp, $"{what}: {actual:R}, expected {expected:R} ({Math.Abs(actual - expected) / ulp:F1} ulps)");
+    }
+
+    public static string Format(int[] dims) => "(" + string.Join(",", dims) + ")";
+
     public static void Close(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
     {
         Assert.Equal(expected.Length, actual.Length);

@@ -323,7 +323,7 @@ public class HardeningTests
             .Node("Add", ["x", "b"], "y", new("broadcast", 1L), new("axis", 0L)).Output("y", 2, 2).ToBytes(opset: 6);
         Assert.Contains("attribute broadcast = 1", Assert.Throws<NotSupportedException>(() => OnnxModel.Load(axis0, "legacy.onnx")).Message);
         byte[] unequal = new GraphWriter().Input("x", 2, 2).Initializer("b", [2], [10f, 20f]).Node("Add", ["x", "b"], "y").Output("y", 2, 2).ToBytes(opset: 6);
-        Assert.Contains("before opset 7 Add broadcasts only with broadcast = 1", Assert.Throws<InvalidDataException>(() => OnnxModel.Load(unequal, "legacy.onnx")).Message);
+        Assert.Contains("before opset 7 they must be equal without broadcast = 1", Assert.Throws<InvalidDataException>(() => OnnxModel.Load(unequal, "legacy.onnx")).Message);
     }
 
     /// <summary>(op, opset, attribute the op does not have in that opset, its value); each is refused naming the attribute.</summary>

@@ -96,10 +96,12 @@ public class HostileFileTests
         Assert.StartsWith("lstm.onnx: LSTM node 'LSTM_0' (offset ", lstm);
         Assert.Contains("op type LSTM is not supported", lstm);
 
-        byte[] grouped = new GraphWriter().Input("x", 1, 4, 5, 5).Initializer("w", [4, 2, 3, 3], new float[72])
-            .Node("Conv", ["x", "w"], "y", new NodeAttribute("group", Int: 2)).Output("y", 1, 4, 3, 3).ToBytes();
-        Assert.Contains("attribute group = 2 (grouped or depthwise convolution) is not supported",
-            Assert.Throws<NotSupportedException>(() => OnnxModel.Load(grouped)).Message);
+        byte[] grouped = new GraphWriter().Input("x", 1, 6, 5, 5).Initializer("w", [4, 2, 3, 3], new float[72])
+            .Node("Conv", ["x", "w"], "y", new NodeAttribute("group", Int: 3)).Output("y", 1, 4, 3, 3).ToBytes();
+        Assert.Contains("group 3 does not divide W's 4 filters", Assert.Throws<InvalidDataException>(() => OnnxModel.Load(grouped)).Message);
+        byte[] dilatedConv = new GraphWriter().Input("x", 1, 2, 5, 5).Initializer("w", [4, 2, 3, 3], new float[72])
+            .Node("Conv", ["x", "w"], "y", new NodeAttribute("dilations", Ints: [2, 2])).Output("y", 1, 4, 1, 1).ToBytes();
+        Assert.Contains("attribute dilations = [2,2] is not supported", Assert.Throws<NotSupportedException>(() => OnnxModel.Load(dilatedConv)).Message);
 
         byte[] dilated = new GraphWriter().Input("x", 1, 1, 8, 8)
             .Node("MaxPool", ["x"], "y", new NodeAttribute("kernel_shape", Ints: [2, 2]), new NodeAttribute("dilations", Ints: [2, 2])).Output("y", 1, 1, 6, 6).ToBytes();

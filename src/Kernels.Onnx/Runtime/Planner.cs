@@ -34,10 +34,10 @@ internal static class Planner
                 if (v >= 0 && p.Dims[v] is null) throw new InvalidDataException($"{ops[i].Node}: input '{graph.Names[v]}' has no value (a runtime input read while folding constants).");
             steps[i] = ops[i].Plan(p);
         }
-        return Place(graph, ops, steps, p, symbols ?? [], live);
+        return Place(graph, ops, steps, p, symbols ?? [], live, folding: symbols is null);
     }
 
-    private static Plan Place(Graph graph, IReadOnlyList<Op> ops, Step[] steps, PlanContext p, int[] symbols, IEnumerable<int> live)
+    private static Plan Place(Graph graph, IReadOnlyList<Op> ops, Step[] steps, PlanContext p, int[] symbols, IEnumerable<int> live, bool folding)
     {
         int count = graph.ValueCount, end = steps.Length;
         // A view's output is its source's buffer: root[v] is the value that owns v's storage.
@@ -59,6 +59,7 @@ internal static class Planner
         }
         foreach (int v in live)
         {
+            if (folding && p.Types[v] == ElementType.Int64 && p.Ints[v] is not null) continue; // a folded shape
             if (p.Types[v] != ElementType.Float || p.Dims[v] is null)
                 throw new NotSupportedException($"{graph.Source}: output '{graph.Names[v]}' is an {p.Types[v].ToString().ToLowerInvariant()} shape computed while planning; only float outputs are supported.");
             last[root[v]] = end;

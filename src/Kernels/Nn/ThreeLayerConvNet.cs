@@ -14,7 +14,14 @@ namespace Kernels.Nn;
 /// <param name="Reg">L2 regularisation strength.</param>
 /// <param name="Seed">Seed of the weight initialisation.</param>
 public sealed record ConvNetOptions(int Channels = 3, int Height = 32, int Width = 32, int Filters = 32, int FilterSize = 7, int Hidden = 100,
-    int Classes = 10, double? WeightScale = 1e-3, double Reg = 0.0, int Seed = 0);
+    int Classes = 10, double? WeightScale = 1e-3, double Reg = 0.0, int Seed = 0)
+{
+    /// <summary>The convolution's stride 1 and pad (FilterSize - 1) / 2 (an even size takes a row and a column off the image).</summary>
+    internal Conv2DParams ConvParams => new(1, (FilterSize - 1) / 2);
+
+    /// <summary>The max pool after the convolution: 2x2, stride 2.</summary>
+    internal static Pool2DParams Pool => new(2, 2, 2);
+}
 
 /// <summary>
 /// conv - relu - 2x2 max pool - affine - relu - affine - softmax, with parameters W1, b1 (conv), W2, b2 (hidden),
@@ -38,8 +45,8 @@ public sealed class ThreeLayerConvNet<T> : IClassifier<T> where T : unmanaged, I
         var rng = new Random(options.Seed);
         var input = new Shape4(1, options.Channels, options.Height, options.Width);
         var conv = new Conv2DLayer<T>(kernels, "W1", options.Channels, options.Filters, options.FilterSize, options.FilterSize,
-            new Conv2DParams(1, (options.FilterSize - 1) / 2), rng, Scale(options.Channels * options.FilterSize * options.FilterSize), "b1");
-        var convBlock = new ConvReluPool<T>(kernels, conv, new Pool2DParams(2, 2, 2));
+            options.ConvParams, rng, Scale(options.Channels * options.FilterSize * options.FilterSize), "b1");
+        var convBlock = new ConvReluPool<T>(kernels, conv, ConvNetOptions.Pool);
         int pooled = convBlock.OutputShape(input).ImageLength;
         var hidden = new AffineRelu<T>(kernels, new AffineLayer<T>(kernels, "W2", pooled, options.Hidden, rng, Scale(pooled), "b2"));
         var scores = new AffineLayer<T>(kernels, "W3", options.Hidden, options.Classes, rng, Scale(options.Hidden), "b3");

@@ -16,6 +16,7 @@ sys.argv = ["generate-data", "generate-data", "-o", sys.argv[1]]
 main()
 PY
 ours='basic_conv_with_padding|basic_conv_without_padding|conv_with_(autopad_same|strides_and_asymmetric_padding|strides_no_padding|strides_padding)|averagepool_2d_.*|maxpool_2d_.*|globalaveragepool.*|gemm_.*|matmul_2d|relu|flatten_.*|softmax_(axis_[012]|default_axis|example|large_number|negative_axis)|batchnorm_(epsilon|example).*|add|add_bcast|reshape_.*|constant_pad|concat_.*|identity|dropout_(default|default_ratio|default_old|random_old|default_mask)|constant'
+ours+='|abs|clip|clip_default_(inbounds|max|min)|clip_(example|inbounds|outbounds|splitbounds)|(div|mul|sub)(_bcast|_example)?|elu(_default|_example)?|erf|exp(_example)?|hardsigmoid(_default|_example)?|hardswish(_expanded)?|leakyrelu(_default|_example)?|log(_example)?|(max|min)_(example|float32|one_input|two_inputs)|neg(_example)?|pow(_bcast_array|_bcast_scalar|_example)?|reciprocal(_example)?|sigmoid(_example)?|sqrt(_example)?|tanh(_example)?'
 ours+='|transpose_.*|slice.*|split_.*|squeeze.*|unsqueeze_.*|gather_(0|1|2d_indices|negative_indices)|shape.*|expand_.*|constantofshape_.*'
 ours+='|reduce_(mean|max)_.*|reduce_sum_(default|do_not|empty|keepdims|negative).*'
 cases=$(ls "$out/node" | grep -E "^test_($ours)\$")

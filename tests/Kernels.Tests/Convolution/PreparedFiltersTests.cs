@@ -1,4 +1,5 @@
 using Kernels.Nn;
+using Kernels.Simd;
 
 namespace Kernels.Tests.Convolution;
 
@@ -9,17 +10,43 @@ namespace Kernels.Tests.Convolution;
 [Trait("Category", "Kernel")]
 public class PreparedFiltersTests
 {
-    public static TheoryData<int, int, int, int, int, int, Conv2DAlgorithm> Cases => new()
+    /// <summary>
+    /// Each case with the algorithm it must run on its own width h and on width 6, stated per SIMD width (one letter
+    /// each for Vector512, Vector256, Vector128, scalar: W Winograd, D direct, I im2col + GEMM), from the measured
+    /// crossovers documented in Conv2DAlgorithm.cs, not computed by them:
+    /// <list type="bullet">
+    /// <item>Winograd needs 3x3 stride-1 filters, 16 input channels and 64 output channels with AVX-512 (16 on the
+    /// narrower widths); filters prepared for Auto keep Winograd on any plane then, small ones too.</item>
+    /// <item>Otherwise direct once an output row fills half the microkernel's NR columns: 16 with AVX-512 (NR 32),
+    /// 8 with AVX2 (NR 16), 4 with SSE (NR 8), 1 scalar (NR 2); im2col + GEMM below that.</item>
+    /// </list>
+    /// </summary>
+    public static TheoryData<int, int, int, int, int, int, Conv2DAlgorithm, string> Cases => new()
     {
-        { 2, 64, 20, 64, 3, 1, Conv2DAlgorithm.Auto },        // Winograd-transformed
-        { 2, 64, 20, 64, 3, 1, Conv2DAlgorithm.Im2ColGemm },
-        { 3, 3, 33, 25, 5, 2, Conv2DAlgorithm.Auto },         // packed: direct on wide inputs, im2col on narrow ones
-        { 3, 3, 33, 25, 5, 2, Conv2DAlgorithm.Direct },
-        { 1, 16, 9, 8, 3, 1, Conv2DAlgorithm.Winograd },
+        { 2, 64, 20, 64, 3, 1, Conv2DAlgorithm.Auto, "WWWW/WWWW" },       // 64 filters, 64 channels: Winograd on every width
+        { 2, 64, 20, 64, 3, 1, Conv2DAlgorithm.Im2ColGemm, "IIII/IIII" },
+        { 2, 16, 20, 32, 3, 1, Conv2DAlgorithm.Auto, "DWWW/IWWW" },       // 32 filters: under AVX-512's 64, over the others' 16
+        { 3, 3, 33, 25, 5, 2, Conv2DAlgorithm.Auto, "DDDD/IIDD" },        // 5x5: 33 columns fill every width, 6 only SSE's 4 and scalar
+        { 3, 3, 33, 25, 5, 2, Conv2DAlgorithm.Direct, "DDDD/DDDD" },
+        { 1, 3, 8, 16, 3, 1, Conv2DAlgorithm.Auto, "IDDD/IIDD" },         // 3 channels, no Winograd: 8 columns are AVX2's crossover
+        { 1, 16, 9, 8, 3, 1, Conv2DAlgorithm.Winograd, "WWWW/WWWW" },
     };
 
+    private static Conv2DAlgorithm Expected(string runs, bool wide)
+    {
+        int leg = Isa.Width switch { SimdWidth.Vector512 => 0, SimdWidth.Vector256 => 1, SimdWidth.Vector128 => 2, _ => 3 };
+        return runs.Split('/')[wide ? 0 : 1][leg] switch
+        {
+            'W' => Conv2DAlgorithm.Winograd,
+            'D' => Conv2DAlgorithm.Direct,
+            'I' => Conv2DAlgorithm.Im2ColGemm,
+            char other => throw new ArgumentException($"unknown algorithm letter {other} in {runs}", nameof(runs)),
+        };
+    }
+
     [Theory, MemberData(nameof(Cases))]
-    public void Prepared_filters_match_the_per_call_path_bit_for_bit(int n, int c, int h, int f, int k, int pad, Conv2DAlgorithm algorithm)
+    public void Prepared_filters_run_the_stated_algorithm_and_match_the_per_call_path_bit_for_bit(int n, int c, int h, int f, int k, int pad,
+        Conv2DAlgorithm algorithm, string runs)
     {
         var ws = new Shape4(f, c, k, k);
         var p = new Conv2DParams(1, pad);
@@ -30,14 +57,16 @@ public class PreparedFiltersTests
         {
             var xs = new Shape4(n, c, h, width);
             Shape4 ys = Geometry.Conv2DOutput(xs, ws, f, p);
+            Conv2DAlgorithm run = Expected(runs, wide: width == h);
+            string what = $"{algorithm} on width {width} with {Isa.Width}";
+            Assert.True((run == Conv2DAlgorithm.Winograd) == prepared.Winograd, $"{what}: expected {run}, prepared Winograd = {prepared.Winograd}");
+            if (algorithm == Conv2DAlgorithm.Auto && run != Conv2DAlgorithm.Winograd) Assert.Equal(run, Conv2D.Choose(xs, ws, p));
             float[] x = TestData.Floats(3 + width, xs.Length), expected = new float[ys.Length];
             var actual = new Guarded(ys.Length);
-            // Auto-prepared filters fix Winograd when the filters qualify, whatever the plane Choose would weigh.
-            Conv2DAlgorithm run = algorithm != Conv2DAlgorithm.Auto ? algorithm : prepared.Winograd ? Conv2DAlgorithm.Winograd : Conv2D.Choose(xs, ws, p);
             Conv2D.Forward(new(x, xs), new(w, ws), b, p, new(expected, ys), 1, run);
             Conv2D.Forward(new(x, xs), prepared, new(actual.Span, ys), 2);
             actual.AssertIntact("y");
-            FloatAssert.BitwiseEqual(expected, actual.ToArray(), $"{algorithm} (ran {run}) on width {width}");
+            FloatAssert.BitwiseEqual(expected, actual.ToArray(), $"{what} (expected to run {run})");
         }
         // Later changes to the original arrays do not reach the prepared copy.
         var xs1 = new Shape4(1, c, h, h);

@@ -29,14 +29,17 @@ public class IsaLegTests
     }
 }
 
-/// <summary>Runs in the default leg only: it starts its own children with each switch.</summary>
+/// <summary>
+/// Runs in the default leg only: it starts its own children with each switch and compares the one without switches
+/// with this process, so under a switch (<c>DOTNET_EnableAVX512=0 dotnet test</c>) it skips, saying why.
+/// </summary>
 public class IsaSwitchTests
 {
     /// <summary>
     /// The switches the CI legs use narrow the width one step each on this machine (child processes), so no leg
     /// repeats another: the widest width the machine offers, then at most Vector256, Vector128 and scalar.
     /// </summary>
-    [Fact]
+    [DefaultLegFact]
     public void Each_isa_switch_used_by_ci_runs_a_narrower_width()
     {
         SimdWidth Width(string? variable)

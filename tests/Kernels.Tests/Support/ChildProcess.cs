@@ -41,8 +41,7 @@ public static class ChildProcess
             foreach (string a in args) start.ArgumentList.Add(a);
         }
         // The parent's ISA switches and expectations must not leak into a child that sets its own.
-        foreach (string key in new[] { "DOTNET_EnableAVX512", "DOTNET_EnableAVX512F", "DOTNET_EnableAVX2", "DOTNET_EnableHWIntrinsic", Simd.IsaLegTests.ExpectVariable })
-            start.Environment.Remove(key);
+        foreach (string key in IsaSwitches.Names.Append(Simd.IsaLegTests.ExpectVariable)) start.Environment.Remove(key);
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) start.Environment[k] = v;
 
         using Process process = Process.Start(start)!;

@@ -17,9 +17,7 @@ internal static class ConstantFolding
             if (node.Inputs.Length == 0 || !Array.TrueForAll(node.Inputs, v => v < 0 || graph.Constants[v] is not null)) continue;
             Op op = OpRegistry.Create(new OpContext(graph, node, readers));
             int[] outputs = [.. op.Outputs.Where(v => v >= 0)];
-            // No value is live past the step: a plan of one step keeps every buffer it writes until the frame goes, and
-            // an int64 output (a folded shape) is known once planned and has no buffer to keep.
-            Plan plan = Planner.Build(graph, [op], symbols: null, live: [], cap);
+            Plan plan = Planner.Build(graph, [op], symbols: null, live: outputs, cap);
             Frame frame = plan.Rent();
             plan.Steps[0].Run(frame);
             foreach (int v in outputs)

@@ -1,0 +1,17 @@
+using System.Numerics.Tensors;
+
+namespace Kernels.Onnx.Runtime.Ops.Elementwise;
+
+/// <summary>Add: <c>y = a + b</c> on TensorPrimitives; int64 for shapes (checked).</summary>
+internal readonly struct Add : IBinaryOperator
+{
+    public static Op Create(OpContext c) => BinaryOp<Add>.Arithmetic(c);
+
+    public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Add(a, b, y);
+
+    public static void Apply(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Add(a, b, y);
+
+    public static void Apply(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Add(b, a, y);
+
+    public static long? Apply(long a, long b) => checked(a + b);
+}
