@@ -25,6 +25,14 @@ if (args.Length > 0 && args[0] == "--report")
     return;
 }
 
+// `--profile MODEL.onnx [BATCH] [THREADS] [RUNS]`: our per-node profile beside ONNX Runtime's for the same model.
+if (args.Length > 1 && args[0] == "--profile")
+{
+    int Arg(int i, int fallback) => args.Length > i ? int.Parse(args[i], CultureInfo.InvariantCulture) : fallback;
+    Kernels.Benchmarks.Onnx.ProfileCommand.Run(args[1], Arg(2, 1), Arg(3, 1), Arg(4, 20), Console.Out);
+    return;
+}
+
 // `--conv N,C,H,W,F,KH,KW,STRIDE,PAD` (repeatable): the user's own convolution shapes, every algorithm against the
 // peers at 1 and 2 threads, then one ratio table.
 string[] convArgs = args.Select((a, i) => a == "--conv" && i + 1 < args.Length ? args[i + 1] : null).OfType<string>().ToArray();

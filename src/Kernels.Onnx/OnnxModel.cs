@@ -11,6 +11,17 @@ namespace Kernels.Onnx;
 /// <param name="ElementType">typeof(float): the only element type this runtime runs.</param>
 public sealed record OnnxValueMetadata(string Name, IReadOnlyList<int> Dimensions, Type ElementType);
 
+/// <summary>One node's share of a profiled run (<see cref="OnnxModel.Profile"/>), in the order the nodes run.</summary>
+/// <param name="Name">The node's name in the file ("#7" for the 8th node when it has none).</param>
+/// <param name="OpType">Its op type.</param>
+/// <param name="OutputName">Its first output's value name (ONNX Runtime names nodes it rewrites after it).</param>
+/// <param name="OutputDimensions">Its first output's dims in this run.</param>
+/// <param name="Detail">What it ran, where that varies: the algorithm a Conv picked, its groups, a padded copy.</param>
+/// <param name="MedianMicroseconds">The median over the profiled runs of the node's wall time.</param>
+/// <param name="MinMicroseconds">The fastest of them.</param>
+public sealed record OnnxNodeProfile(string Name, string OpType, string OutputName, IReadOnlyList<int> OutputDimensions, string Detail, double MedianMicroseconds,
+    double MinMicroseconds);
+
 /// <summary>A constant tensor: dims and either float or int64 data (row-major).</summary>
 /// <param name="Dims">The tensor's dims.</param>
 /// <param name="Floats">Float data, or null.</param>
@@ -260,6 +271,55 @@ public sealed class OnnxModel
         {
             plan.Return(f);
         }
+    }
+
+    /// <summary>
+    /// Runs a one-input model <paramref name="runs"/> times (after one warm-up run) timing every node, for finding where
+    /// the time goes (perf's <c>--profile</c> prints it beside ONNX Runtime's own profile of the same model). Nodes
+    /// folded at load (constants, batch norms into convs) do not appear; views (Reshape, Flatten) take no time.
+    /// </summary>
+    /// <param name="input">The input, as for <see cref="Run(ReadOnlySpan{float}, Span{float})"/>.</param>
+    /// <param name="runs">Timed runs (at least 1).</param>
+    public IReadOnlyList<OnnxNodeProfile> Profile(ReadOnlySpan<float> input, int runs = 20)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
+        if (_graph.Inputs.Count != 1)
+            throw new InvalidOperationException($"The model has {_graph.Inputs.Count} inputs; Profile runs one-input models.");
+        Span<int> symbols = stackalloc int[_graph.SymbolNames.Count];
+        symbols.Fill(-1);
+        Resolve(_graph.Inputs[0], input.Length, nameof(input), -1, symbols);
+        Plan plan = PlanFor(symbols);
+        var ticks = new long[plan.Steps.Length, runs];
+        Frame f = plan.Rent();
+        try
+        {
+            f.Degree = Options.MaxDegreeOfParallelism;
+            for (int run = -1; run < runs; run++)
+            {
+                input.CopyTo(f.Write(_graph.Inputs[0].Value));
+                for (int i = 0; i < plan.Steps.Length; i++)
+                {
+                    f.Step = i;
+                    long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                    plan.Steps[i].Run(f);
+                    if (run >= 0) ticks[i, run] = System.Diagnostics.Stopwatch.GetTimestamp() - start;
+                }
+            }
+        }
+        finally
+        {
+            plan.Return(f);
+        }
+        var profile = new List<OnnxNodeProfile>(_ops.Length);
+        double perMicrosecond = System.Diagnostics.Stopwatch.Frequency / 1e6;
+        for (int i = 0; i < _ops.Length; i++)
+        {
+            long[] times = [.. Enumerable.Range(0, runs).Select(r => ticks[i, r]).Order()];
+            double median = runs % 2 == 1 ? times[runs / 2] : (times[runs / 2 - 1] + times[runs / 2]) / 2.0;
+            profile.Add(new OnnxNodeProfile(_ops[i].Name, _ops[i].OpType, _graph.Names[_ops[i].Output], Array.AsReadOnly((int[])plan.Dims[_ops[i].Output]!.Clone()),
+                plan.Steps[i].Detail, median / perMicrosecond, times[0] / perMicrosecond));
+        }
+        return profile;
     }
 
     private int OutputValue(string name, int position)

@@ -57,3 +57,26 @@ public class FixtureTests
         Assert.Equal("batch", Assert.Throws<ArgumentOutOfRangeException>(() => model.InputLength(-2)).ParamName);
     }
 }
+
+public class ProfileTests
+{
+    [Fact]
+    public void Profile_times_every_node_with_what_it_ran_and_leaves_results_unchanged()
+    {
+        Fixture f = Fixture.Named("convbn");
+        OnnxModel model = OnnxModel.Load(f.ModelPath);
+        float[] before = new float[model.OutputLength(f.Batch)], after = new float[before.Length];
+        model.Run(f.Input, before);
+        IReadOnlyList<OnnxNodeProfile> profile = model.Profile(f.Input, runs: 3);
+        Assert.NotEmpty(profile);
+        Assert.DoesNotContain(profile, p => p.OpType == "Constant"); // constants are values, not nodes, after load
+        Assert.All(profile, p => Assert.True(p.MinMicroseconds >= 0 && p.MedianMicroseconds >= p.MinMicroseconds, p.ToString()));
+        OnnxNodeProfile conv = profile.First(p => p.OpType == "Conv");
+        Assert.Contains(conv.Detail.Split(',')[0], Enum.GetNames<Conv2DAlgorithm>());
+        Assert.Equal(f.Batch, conv.OutputDimensions[0]);
+        Assert.Equal("y", profile[^1].OutputName);
+        model.Run(f.Input, after);
+        Assert.Equal(before, after);
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.Profile(f.Input, runs: 0));
+    }
+}

@@ -45,9 +45,12 @@ internal sealed record GraphInput(string Name, int Value, int[] Fixed, int[] Sym
 }
 
 /// <summary>A node of the graph: its op type, attributes, value ids of its inputs (-1: an absent optional one) and outputs.</summary>
-internal sealed class Node(string opType, string describe, NodeAttributes attributes, int[] inputs, int[] outputs)
+internal sealed class Node(string opType, string name, string describe, NodeAttributes attributes, int[] inputs, int[] outputs)
 {
     public string OpType { get; } = opType;
+
+    /// <summary>The node's name in the file, or "#position" where it has none.</summary>
+    public string Name { get; } = name;
 
     /// <summary>How every message names it: "model.onnx: Conv node 'conv1' (offset 812)".</summary>
     public string Describe { get; } = describe;

@@ -103,7 +103,7 @@ internal static class GraphReader
             return;
         }
         int[] outputs = n.Outputs.Select(name => name.Length == 0 ? -1 : index[name] = graph.AddValue(name)).ToArray();
-        graph.Nodes.Add(new Node(n.OpType, node, attributes, inputs, outputs));
+        graph.Nodes.Add(new Node(n.OpType, n.Name.Length > 0 ? n.Name : $"#{position}", node, attributes, inputs, outputs));
     }
 
     private static ConstantTensor ConstantValue(NodeAttributes a, string node, string source)

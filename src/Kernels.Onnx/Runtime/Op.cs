@@ -26,6 +26,8 @@ internal sealed class OpContext(Graph graph, Node node, int[] readers)
 
     public string OpType => node.OpType;
 
+    public string NodeName => node.Name;
+
     public long Opset => Graph.Opset;
 
     public NodeAttributes Attributes => node.Attributes;
@@ -91,6 +93,12 @@ internal abstract class Op(string node, int[] inputs, int[] outputs)
     public int[] Outputs { get; } = outputs;
 
     public int Output => Outputs[0];
+
+    /// <summary>The node's op type ("Conv"); set by the registry.</summary>
+    public string OpType { get; internal set; } = "";
+
+    /// <summary>The node's name in the file, or its position where it has none (profiles key on it).</summary>
+    public string Name { get; internal set; } = "";
 
     /// <summary>Defines every output's dims and type in <paramref name="p"/>; throws <see cref="InvalidDataException"/>
     /// or <see cref="NotSupportedException"/> naming the node when the inputs do not fit.</summary>
@@ -184,6 +192,9 @@ internal abstract class Step
 
     /// <summary>The input position whose buffer output 0 is under other dims (a view), or -1.</summary>
     public virtual int AliasOf => -1;
+
+    /// <summary>What the step runs, for profiles: the algorithm a Conv picked, say ("" when there is nothing to say).</summary>
+    public virtual string Detail => "";
 
     /// <summary>Computes the outputs into their planned buffers.</summary>
     public abstract void Run(Frame f);

@@ -77,6 +77,9 @@ internal sealed class ConvOp : Op
     {
         public override long ScratchFloats => padded?.Shape.Length ?? 0;
 
+        public override string Detail =>
+            $"{filters[0].Algorithm}{(filters.Length > 1 ? $" x {filters.Length} groups" : "")}{(padded is null ? "" : ", padded copy")}";
+
         public override void Run(Frame f)
         {
             int[] x = f.Dims(op.Inputs[0]);

@@ -39,7 +39,7 @@ internal static class BatchNormFolding
             int biases = graph.AddValue(graph.Names[conv.Inputs[1]] + "\u0000bias", new ConstantTensor([f], bias, null));
             int[] inputs = [conv.Inputs[0], weights, biases];
             int index = graph.Nodes.IndexOf(conv);
-            graph.Nodes[index] = new Node(conv.OpType, conv.Describe, conv.Attributes, inputs, [bn.Outputs[0], .. conv.Outputs[1..]]);
+            graph.Nodes[index] = new Node(conv.OpType, conv.Name, conv.Describe, conv.Attributes, inputs, [bn.Outputs[0], .. conv.Outputs[1..]]);
             graph.Nodes.RemoveAt(i--);
         }
     }
