@@ -34,6 +34,7 @@ internal static class OpRegistry
         ["HardSigmoid"] = (1, GraphReader.MaxOpset, HardSigmoidFunction.Create),
         ["HardSwish"] = (14, GraphReader.MaxOpset, HardSwishFunction.Create),
         ["Identity"] = (1, GraphReader.MaxOpset, IdentityOp.Identity),
+        ["LayerNormalization"] = (17, GraphReader.MaxOpset, LayerNormOp.Create),
         ["LeakyRelu"] = (1, GraphReader.MaxOpset, LeakyReluFunction.Create),
         ["Log"] = (1, GraphReader.MaxOpset, LogFunction.Create),
         ["MatMul"] = (1, GraphReader.MaxOpset, GemmOp.MatMul),
