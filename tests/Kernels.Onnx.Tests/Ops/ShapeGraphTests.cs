@@ -183,6 +183,22 @@ public class ShapeGraphTests
         Assert.True(e.Message.StartsWith($"hostile.onnx: {op} node '{op}_"), $"{what}: {e.Message}");
     }
 
+    /// <summary>A graph valid at batch 1 and malformed at batch 2 (split sizes fixed on the batch axis): refused when that batch is planned, naming the node, the output untouched.</summary>
+    [Fact]
+    public void A_shape_graph_malformed_only_at_another_batch_is_refused_when_that_batch_is_planned()
+    {
+        byte[] bytes = new GraphWriter().Input("x", -1, 3).Initializer("sp", [1], [1L]).Node("Split", ["x", "sp"], ["y"], new NodeAttribute("axis", 0L))
+            .Output("y", -1, 3).ToBytes();
+        OnnxModel model = OnnxModel.Load(bytes, "batch.onnx");
+        float[] y = new float[3];
+        model.Run(Ramp(3), y);
+        Assert.Equal(Ramp(3), y);
+        float[] two = [.. Enumerable.Repeat(float.NaN, 6)];
+        var e = Assert.Throws<InvalidDataException>(() => model.Run(Ramp(6), two));
+        Assert.StartsWith("batch.onnx: Split node 'Split_0'", e.Message);
+        Assert.All(two, v => Assert.True(float.IsNaN(v)));
+    }
+
     /// <summary>An attribute the node's opset does not define is refused, naming the node and the attribute.</summary>
     [Theory]
     [InlineData("Unsqueeze", 13, "axes")]

@@ -43,6 +43,10 @@ internal sealed class StridedCopy
         _outer = [.. Enumerable.Range(0, Math.Max(last, 0)).Where(k => k != _rows)];
     }
 
+    /// <summary>How the innermost run is copied, for profiles.</summary>
+    public string Detail => _count == 0 || _dims.Length == 0 ? "" : _rows >= 0 ? "16x16 tiles"
+        : _strides[^1] switch { 1 => $"rows of {_dims[^1]}", 0 => $"fills of {_dims[^1]}", _ => "elements" };
+
     /// <summary>Copies the view of <paramref name="src"/> into <paramref name="dst"/> (its planned element count).</summary>
     public void Run<T>(ReadOnlySpan<T> src, Span<T> dst)
     {
@@ -114,6 +118,8 @@ internal abstract class CopyOp(string node, int[] inputs, int[] outputs) : Op(no
 
     private sealed class CopyStep(CopyOp op, StridedCopy copy) : Step
     {
+        public override string Detail => copy.Detail;
+
         public override void Run(Frame f) => copy.Run(f.Read(op.Inputs[0]), f.Write(op.Output));
     }
 }
