@@ -35,15 +35,16 @@ public static unsafe class Conv2D
         Guard.NoOverlap(y.Span, b, nameof(y), nameof(b));
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
         ConvAlgorithms.Check(algorithm, w.Shape, p, nameof(algorithm));
-        Conv2DAlgorithm run = algorithm == Conv2DAlgorithm.Auto ? ConvAlgorithms.Choose(x.Shape, w.Shape, p) : algorithm;
+        IConvAlgorithm run = ConvAlgorithms.Of(algorithm == Conv2DAlgorithm.Auto ? ConvAlgorithms.Choose(x.Shape, w.Shape, p) : algorithm);
+        var g = new ConvGeometry(x.Shape, w.Shape, p, y.Shape);
         // Every scratch buffer of the call is checked first, so a call too big for them fails the same way at every
         // degree of parallelism, before anything is packed or written.
-        EnsureForwardScratchFits(run, x.Shape, w.Shape, p, y.Shape);
+        run.EnsureForwardScratchFits(g);
         fixed (float* px = x.Span, pw = w.Span, pb = b, py = y.Span)
         {
-            float* prepared = Scratch.Get(Scratch.Role.Weights, FilterLength(run, x.Shape, w.Shape, p, y.Shape));
-            PrepareFilters(run, x.Shape, w.Shape, p, y.Shape, pw, pb, prepared, degree);
-            RunForward(run, x.Shape, w.Shape, p, y.Shape, px, prepared, pb, py, degree);
+            float* prepared = Scratch.Get(Scratch.Role.Weights, run.FilterLength(g));
+            run.PrepareFilters(g, pw, pb, prepared, degree);
+            run.Forward(g, px, prepared, pb, py, degree);
         }
     }
 
@@ -66,26 +67,30 @@ public static unsafe class Conv2D
         if (b.Length != w.Shape.N) Guard.Throw(nameof(b), $"b has length {b.Length} but w has {w.Shape.N} filters.");
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
         ConvAlgorithms.Check(algorithm, w.Shape, p, nameof(algorithm));
-        bool winograd = algorithm == Conv2DAlgorithm.Winograd || algorithm == Conv2DAlgorithm.Auto && ConvAlgorithms.PrefersWinograd(w.Shape.N, w.Shape.C, w.Shape, p);
-        Conv2DAlgorithm run = winograd ? Conv2DAlgorithm.Winograd : Conv2DAlgorithm.Im2ColGemm; // Direct shares im2col's packed form
-        // The packed layout does not depend on the image size: any x of C channels the filter fits.
-        var x = new Shape4(1, w.Shape.C, w.Shape.H, w.Shape.W);
-        var y = new Shape4(1, w.Shape.N, 1, 1);
-        long length = FilterLength(run, x, w.Shape, p, y);
+        IConvAlgorithm form = ConvAlgorithms.Of(algorithm == Conv2DAlgorithm.Auto
+            ? ConvAlgorithms.PreferredForm(w.Shape, p)
+            : ConvAlgorithms.Of(algorithm).FilterForm);
+        ConvGeometry g = FilterGeometry(w.Shape, p);
+        long length = form.FilterLength(g);
         if (length > Array.MaxLength) throw new OutOfMemoryException($"Prepared filters would need {length} floats, more than the largest array ({Array.MaxLength}).");
         float[] data = new float[length];
         fixed (float* pw = w.Span, pb = b, pd = data)
-            PrepareFilters(run, x, w.Shape, p, y, pw, pb, pd, degree);
-        return new PreparedConv2DFilters(w.Shape, p, algorithm, winograd, data, b.ToArray());
+            form.PrepareFilters(g, pw, pb, pd, degree);
+        return new PreparedConv2DFilters(w.Shape, p, algorithm, form.Kind, data, b.ToArray());
     }
+
+    /// <summary>
+    /// The geometry filters are prepared for: the packed layouts do not depend on the image size, so any image of
+    /// the filters' channels that they fit stands in for it (one image, one output pixel).
+    /// </summary>
+    private static ConvGeometry FilterGeometry(Shape4 w, Conv2DParams p) =>
+        new(new Shape4(1, w.C, w.H, w.W), w, p, new Shape4(1, w.N, 1, 1));
 
     /// <summary>Prepared filters refilled from new weights of the same shape, in place (no allocation).</summary>
     internal static void Refill(PreparedConv2DFilters target, ReadOnlyNchwSpan<float> w, ReadOnlySpan<float> b, int degree)
     {
-        var x = new Shape4(1, w.Shape.C, w.Shape.H, w.Shape.W);
-        var y = new Shape4(1, w.Shape.N, 1, 1);
         fixed (float* pw = w.Span, pb = b, pd = target.Data)
-            PrepareFilters(target.Winograd ? Conv2DAlgorithm.Winograd : Conv2DAlgorithm.Im2ColGemm, x, w.Shape, target.Params, y, pw, pb, pd, degree);
+            ConvAlgorithms.Of(target.Form).PrepareFilters(FilterGeometry(w.Shape, target.Params), pw, pb, pd, degree);
         b.CopyTo(target.Bias);
     }
 
@@ -102,35 +107,13 @@ public static unsafe class Conv2D
         Guard.Shape(y.Shape, expected, nameof(y), $"the convolution of x {x.Shape} with the prepared filters {ws}");
         Guard.NoOverlap(y.Span, x.Span, nameof(y), nameof(x));
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
-        // Packed filters serve direct and im2col alike: Auto picks between them for this input.
-        Conv2DAlgorithm run = filters.Winograd ? Conv2DAlgorithm.Winograd
-            : filters.Algorithm == Conv2DAlgorithm.Auto ? ConvAlgorithms.Choose(x.Shape, ws, filters.Params) : filters.Algorithm;
-        EnsureForwardScratchFits(run, x.Shape, ws, filters.Params, y.Shape);
+        IConvAlgorithm run = ConvAlgorithms.Of(filters.Algorithm == Conv2DAlgorithm.Auto ? ConvAlgorithms.Choose(x.Shape, ws, filters.Params) : filters.Algorithm);
+        // Auto picks among the algorithms that read the prepared form (packed filters serve direct and im2col alike).
+        if (run.FilterForm != filters.Form) run = ConvAlgorithms.Of(filters.Form);
+        var g = new ConvGeometry(x.Shape, ws, filters.Params, y.Shape);
+        run.EnsureForwardScratchFits(g);
         fixed (float* px = x.Span, pd = filters.Data, pb = filters.Bias, py = y.Span)
-            RunForward(run, x.Shape, ws, filters.Params, y.Shape, px, pd, pb, py, degree);
-    }
-
-    private static void EnsureForwardScratchFits(Conv2DAlgorithm run, Shape4 x, Shape4 w, Conv2DParams p, Shape4 y)
-    {
-        if (run == Conv2DAlgorithm.Winograd) Winograd.EnsureScratchFits(new Winograd.Plan(x, w.N, p.Pad, y.H, y.W));
-        else if (run == Conv2DAlgorithm.Direct) Direct.EnsureScratchFits(new ConvGeometry(x, w, p, y), w.N);
-        else new ConvGeometry(x, w, p, y).EnsureForwardScratchFits(w.N);
-    }
-
-    private static long FilterLength(Conv2DAlgorithm run, Shape4 x, Shape4 w, Conv2DParams p, Shape4 y) =>
-        run == Conv2DAlgorithm.Winograd ? Winograd.FilterLength(w.N, w.C) : Im2ColGemm.FilterLength(new ConvGeometry(x, w, p, y), w.N);
-
-    private static void PrepareFilters(Conv2DAlgorithm run, Shape4 x, Shape4 w, Conv2DParams p, Shape4 y, float* pw, float* pb, float* dst, int degree)
-    {
-        if (run == Conv2DAlgorithm.Winograd) Winograd.TransformFilters(pw, w.N, w.C, gradient: false, dst, degree);
-        else Im2ColGemm.PackFilters(new ConvGeometry(x, w, p, y), pw, pb, w.N, dst);
-    }
-
-    private static void RunForward(Conv2DAlgorithm run, Shape4 x, Shape4 w, Conv2DParams p, Shape4 y, float* px, float* prepared, float* pb, float* py, int degree)
-    {
-        if (run == Conv2DAlgorithm.Winograd) Winograd.Forward(new Winograd.Plan(x, w.N, p.Pad, y.H, y.W), px, prepared, pb, py, degree);
-        else if (run == Conv2DAlgorithm.Direct) Direct.Forward(new ConvGeometry(x, w, p, y), px, prepared, py, w.N, x.N, degree);
-        else Im2ColGemm.Forward(new ConvGeometry(x, w, p, y), px, prepared, pb, py, w.N, x.N, degree);
+            run.Forward(g, px, pd, pb, py, degree);
     }
 
     /// <summary>
@@ -157,27 +140,10 @@ public static unsafe class Conv2D
         Reference.Conv2D.GuardOutputs(dout.Span, x.Span, w.Span, dx.Span, dw.Span, db);
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
         ConvAlgorithms.Check(algorithm, w.Shape, p, nameof(algorithm));
-        Conv2DAlgorithm run = algorithm == Conv2DAlgorithm.Auto ? ConvAlgorithms.ChooseBackward(x.Shape, w.Shape, p) : algorithm;
+        IConvAlgorithm run = ConvAlgorithms.Of(algorithm == Conv2DAlgorithm.Auto ? ConvAlgorithms.ChooseBackward(x.Shape, w.Shape, p) : algorithm);
         var g = new ConvGeometry(x.Shape, w.Shape, p, dout.Shape);
-        int n = x.Shape.N, f = w.Shape.N, c = x.Shape.C;
-        // dx by Winograd is the forward Winograd of dout (F channels) into C channels, padded by 2 - pad.
-        var plan = new Winograd.Plan(dout.Shape, c, 2 - p.Pad, x.Shape.H, x.Shape.W);
-        g.EnsureBackwardScratchFits(f); // before db is written
-        if (run == Conv2DAlgorithm.Winograd) Winograd.EnsureScratchFits(plan);
+        run.EnsureBackwardScratchFits(g); // before db is written
         fixed (float* pdout = dout.Span, px = x.Span, pw = w.Span, pdx = dx.Span, pdw = dw.Span, pdb = db)
-        {
-            Im2ColGemm.BiasGradient(pdout, pdb, n, f, g.Pixels, degree);
-            if (run == Conv2DAlgorithm.Winograd)
-            {
-                float* u = Scratch.Get(Scratch.Role.Weights, Winograd.FilterLength(c, f));
-                Winograd.TransformFilters(pw, f, c, gradient: true, u, degree);
-                Winograd.Forward(plan, pdout, u, null, pdx, degree);
-            }
-            else
-            {
-                Im2ColGemm.BackwardData(g, pdout, pw, pdx, f, n, degree);
-            }
-            Im2ColGemm.BackwardFilter(g, pdout, px, pdw, n, f, degree);
-        }
+            run.Backward(g, pdout, px, pw, pdx, pdw, pdb, degree);
     }
 }

@@ -75,25 +75,24 @@ internal static class ConvAlgorithms
     public static Conv2DAlgorithm ChooseBackward(Shape4 x, Shape4 w, Conv2DParams p) =>
         PrefersWinograd(w.C, w.N, w, p) && WinogradFits(w.C, (long)x.H * x.W) ? Conv2DAlgorithm.Winograd : Conv2DAlgorithm.Im2ColGemm;
 
+    /// <summary>The implementation of each algorithm, by <see cref="Conv2DAlgorithm"/> value (Auto has none).</summary>
+    private static readonly IConvAlgorithm?[] Algorithms = [null, Im2ColGemm.Instance, Winograd.Instance, Direct.Instance];
+
+    /// <summary>The implementation of a concrete (not Auto) algorithm.</summary>
+    public static IConvAlgorithm Of(Conv2DAlgorithm algorithm) => Algorithms[(int)algorithm]!;
+
+    /// <summary>The filter form Auto prepares w in (<see cref="Conv2D.Prepare"/>): Winograd's when it prefers Winograd, else packed panels.</summary>
+    public static Conv2DAlgorithm PreferredForm(Shape4 w, Conv2DParams p) =>
+        PrefersWinograd(w.N, w.C, w, p) ? Conv2DAlgorithm.Winograd : Conv2DAlgorithm.Im2ColGemm;
+
     /// <summary>Checks that a forced algorithm applies (Auto always does); throws naming the parameter otherwise.</summary>
     public static void Check(Conv2DAlgorithm algorithm, Shape4 w, Conv2DParams p, string name)
     {
-        switch (algorithm)
-        {
-            case Conv2DAlgorithm.Auto:
-            case Conv2DAlgorithm.Im2ColGemm:
-                return;
-            case Conv2DAlgorithm.Winograd:
-                if (!Winograd.Supports(w, p))
-                    Guard.Throw(name, $"{name} is Winograd, which needs 3x3 filters, stride 1 and pad 0-2, but w is {w.H}x{w.W} with stride {p.Stride} and pad {p.Pad}.");
-                return;
-            case Conv2DAlgorithm.Direct:
-                if (!Direct.Supports(w, p))
-                    Guard.Throw(name, $"{name} is Direct, which needs stride 1 or 2 and not a 1x1 stride-1 unpadded filter, but w is {w.H}x{w.W} with stride {p.Stride} and pad {p.Pad}.");
-                return;
-            default:
-                Guard.ThrowOutOfRange(name, algorithm, $"{name} must be a Conv2DAlgorithm value but is {(int)algorithm}.");
-                return;
-        }
+        if (algorithm == Conv2DAlgorithm.Auto) return;
+        if ((uint)algorithm >= (uint)Algorithms.Length)
+            Guard.ThrowOutOfRange(name, algorithm, $"{name} must be a Conv2DAlgorithm value but is {(int)algorithm}.");
+        IConvAlgorithm run = Of(algorithm);
+        if (!run.Supports(w, p))
+            Guard.Throw(name, $"{name} is {algorithm}, which needs {run.Requirement}, but w is {w.H}x{w.W} with stride {p.Stride} and pad {p.Pad}.");
     }
 }

@@ -15,8 +15,27 @@ namespace Kernels.Convolution;
 /// 9-150 taps, im2col's panel writes cost as much as the multiply-adds they feed (40-50 % of shape (a)). The filters
 /// are the im2col path's packed [W | b] panels; the bias starts the accumulators.
 /// </summary>
-internal static unsafe class Direct
+internal sealed unsafe class Direct : IConvAlgorithm
 {
+    public static readonly Direct Instance = new();
+
+    private Direct() { }
+
+    public Conv2DAlgorithm Kind => Conv2DAlgorithm.Direct;
+    public Conv2DAlgorithm FilterForm => Conv2DAlgorithm.Im2ColGemm;
+    public string Requirement => "stride 1 or 2 and not a 1x1 stride-1 unpadded filter";
+    bool IConvAlgorithm.Supports(Shape4 w, Conv2DParams p) => Supports(w, p);
+    long IConvAlgorithm.FilterLength(in ConvGeometry g) => Im2ColGemm.FilterLength(g, g.Filters);
+    void IConvAlgorithm.PrepareFilters(in ConvGeometry g, float* w, float* b, float* dst, int degree) => Im2ColGemm.PackFilters(g, w, b, g.Filters, dst);
+    void IConvAlgorithm.EnsureForwardScratchFits(in ConvGeometry g) => EnsureScratchFits(g, g.Filters);
+    void IConvAlgorithm.Forward(in ConvGeometry g, float* x, float* prepared, float* b, float* y, int degree) =>
+        Forward(g, x, prepared, y, g.Filters, g.Images, degree);
+
+    // Forward only: the gradients are im2col's.
+    void IConvAlgorithm.EnsureBackwardScratchFits(in ConvGeometry g) => g.EnsureBackwardScratchFits(g.Filters);
+    void IConvAlgorithm.Backward(in ConvGeometry g, float* dout, float* x, float* w, float* dx, float* dw, float* db, int degree) =>
+        Im2ColGemm.Instance.Backward(g, dout, x, w, dx, dw, db, degree);
+
     /// <summary>Stride 1 or 2, and not pointwise (a pointwise convolution reads x itself as its GEMM operand).</summary>
     public static bool Supports(Shape4 w, Conv2DParams p) => p.Stride <= 2 && !(w.H == 1 && w.W == 1 && p.Stride == 1 && p.Pad == 0);
 
@@ -89,18 +108,16 @@ internal static unsafe class Direct
                 }
                 float* yRow = y + ((long)image * filters * g.OutH + i) * g.OutW;
                 float* origin = padded + (long)i * g.Stride * wp;
-                switch (Isa.Width)
-                {
-                    case SimdWidth.Vector512 when GemmBlocking.For(filters) == GemmBlocking.Avx512Narrow:
-                        Row<MicroKernel8x2V<Vector512<float>, V512>>(g, origin, rows, offsets, packedW, yRow, filters);
-                        break;
-                    case SimdWidth.Vector512: Row<MicroKernel12x2V<Vector512<float>, V512>>(g, origin, rows, offsets, packedW, yRow, filters); break;
-                    case SimdWidth.Vector256: Row<MicroKernel6x2V<Vector256<float>, V256>>(g, origin, rows, offsets, packedW, yRow, filters); break;
-                    case SimdWidth.Vector128: Row<MicroKernel6x2V<Vector128<float>, V128>>(g, origin, rows, offsets, packedW, yRow, filters); break;
-                    default: Row<MicroKernel6x2V<float, ScalarOps>>(g, origin, rows, offsets, packedW, yRow, filters); break;
-                }
+                var row = new RowTiles(g, origin, rows, offsets, packedW, yRow, filters);
+                MicroKernels.Run(filters, ref row);
             }
         }
+    }
+
+    /// <summary>The output rows of one item on the microkernel of the filters' tile.</summary>
+    private readonly struct RowTiles(ConvGeometry g, float* origin, int rows, int* offsets, float* packedW, float* yRow, int filters) : ITileAction
+    {
+        public void Run<TK>(GemmBlocking blocking) where TK : IMicroKernel => Row<TK>(g, origin, rows, offsets, packedW, yRow, filters);
     }
 
     /// <summary>The zero-padded copy of one image (rows deinterleaved with stride 2, see <see cref="TapColumn"/>), and zeros in the slack past it.</summary>

@@ -11,7 +11,7 @@ namespace Kernels.Convolution;
 /// </summary>
 internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4 y)
 {
-    public readonly int C = x.C, H = x.H, W = x.W, KH = w.H, KW = w.W, Stride = p.Stride, Pad = p.Pad, OutH = y.H, OutW = y.W;
+    public readonly int Images = x.N, Filters = w.N, C = x.C, H = x.H, W = x.W, KH = w.H, KW = w.W, Stride = p.Stride, Pad = p.Pad, OutH = y.H, OutW = y.W;
 
     /// <summary>Rows of cols: C * HH * WW.</summary>
     public int K => C * KH * KW;

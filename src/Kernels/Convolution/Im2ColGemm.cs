@@ -15,8 +15,31 @@ namespace Kernels.Convolution;
 /// about 4 MiB + 1 KiB * M with AVX-512) and, for padded geometries other than stride-1 "same", a zero-padded copy of
 /// one image (C x (H + 2 pad) x (W + 2 pad) floats).
 /// </summary>
-internal static unsafe class Im2ColGemm
+internal sealed unsafe class Im2ColGemm : IConvAlgorithm
 {
+    public static readonly Im2ColGemm Instance = new();
+
+    private Im2ColGemm() { }
+
+    public Conv2DAlgorithm Kind => Conv2DAlgorithm.Im2ColGemm;
+    public Conv2DAlgorithm FilterForm => Conv2DAlgorithm.Im2ColGemm;
+    public string Requirement => "any geometry";
+    public bool Supports(Shape4 w, Conv2DParams p) => true;
+    long IConvAlgorithm.FilterLength(in ConvGeometry g) => FilterLength(g, g.Filters);
+    void IConvAlgorithm.PrepareFilters(in ConvGeometry g, float* w, float* b, float* dst, int degree) => PackFilters(g, w, b, g.Filters, dst);
+    void IConvAlgorithm.EnsureForwardScratchFits(in ConvGeometry g) => g.EnsureForwardScratchFits(g.Filters);
+    void IConvAlgorithm.Forward(in ConvGeometry g, float* x, float* prepared, float* b, float* y, int degree) =>
+        Forward(g, x, prepared, b, y, g.Filters, g.Images, degree);
+    void IConvAlgorithm.EnsureBackwardScratchFits(in ConvGeometry g) => g.EnsureBackwardScratchFits(g.Filters);
+
+    /// <summary>db, then dx = col2im(W^T dout), then dw = dout im2col(x)^T.</summary>
+    public void Backward(in ConvGeometry g, float* dout, float* x, float* w, float* dx, float* dw, float* db, int degree)
+    {
+        BiasGradient(dout, db, g.Images, g.Filters, g.Pixels, degree);
+        BackwardData(g, dout, w, dx, g.Filters, g.Images, degree);
+        BackwardFilter(g, dout, x, dw, g.Images, g.Filters, degree);
+    }
+
     /// <summary>
     /// Below about this many multiply-adds per thread a convolution uses fewer threads (a fork-join costs a few
     /// microseconds, about 2^20 multiply-adds at 100+ GFLOP/s).
