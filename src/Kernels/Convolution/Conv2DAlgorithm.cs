@@ -66,7 +66,8 @@ internal static class ConvAlgorithms
 
     public static Conv2DAlgorithm Choose(Shape4 x, Shape4 w, Conv2DParams p)
     {
-        int outH = Geometry.OutputSize(x.H, w.H, p.Stride, p.Pad, "H"), outW = Geometry.OutputSize(x.W, w.W, p.Stride, p.Pad, "W");
+        Shape4 y = Geometry.Conv2DOutput(x, w, w.N, p);
+        int outH = y.H, outW = y.W;
         if (PrefersWinograd(w.N, w.C, w, p) && WinogradFits(w.N, (long)outH * outW)) return Conv2DAlgorithm.Winograd;
         return Direct.Supports(w, p) && DirectFillsVectors(w, p, outW) ? Conv2DAlgorithm.Direct : Conv2DAlgorithm.Im2ColGemm;
     }
@@ -93,6 +94,6 @@ internal static class ConvAlgorithms
             Guard.ThrowOutOfRange(name, algorithm, $"{name} must be a Conv2DAlgorithm value but is {(int)algorithm}.");
         IConvAlgorithm run = Of(algorithm);
         if (!run.Supports(w, p))
-            Guard.Throw(name, $"{name} is {algorithm}, which needs {run.Requirement}, but w is {w.H}x{w.W} with stride {p.Stride} and pad {p.Pad}.");
+            Guard.Throw(name, $"{name} is {algorithm}, which needs {run.Requirement}, but w is {w.H}x{w.W} with {p.Describe()}.");
     }
 }
