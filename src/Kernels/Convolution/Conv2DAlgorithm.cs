@@ -19,6 +19,10 @@ public enum Conv2DAlgorithm
     /// 1x1 stride-1 unpadded. Forward only (the gradients run im2col + GEMM); results within float rounding of the
     /// oracle (the IEEE sum rule).</summary>
     Direct,
+    /// <summary>Depthwise: one input channel per filter (groups = C, any channel multiplier F / C, any filter, stride,
+    /// dilation and padding), vectorized along the output row, forward and backward; results within float rounding of
+    /// the oracle (the IEEE sum rule).</summary>
+    Depthwise,
 }
 
 /// <summary>
@@ -68,23 +72,33 @@ internal static class ConvAlgorithms
     {
         Shape4 y = Geometry.Conv2DOutput(x, w, w.N, p);
         int outH = y.H, outW = y.W;
+        if (IsDepthwise(w, p)) return Conv2DAlgorithm.Depthwise;
         if (PrefersWinograd(w.N, w.C, w, p) && WinogradFits(w.N, (long)outH * outW)) return Conv2DAlgorithm.Winograd;
         return Direct.Supports(w, p) && DirectFillsVectors(w, p, outW) ? Conv2DAlgorithm.Direct : Conv2DAlgorithm.Im2ColGemm;
     }
 
     /// <summary>The input gradient's choice: Winograd on the transposed problem (outputs C, inputs F, plane H x W), else im2col.</summary>
     public static Conv2DAlgorithm ChooseBackward(Shape4 x, Shape4 w, Conv2DParams p) =>
-        PrefersWinograd(w.C, w.N, w, p) && WinogradFits(w.C, (long)x.H * x.W) ? Conv2DAlgorithm.Winograd : Conv2DAlgorithm.Im2ColGemm;
+        IsDepthwise(w, p) ? Conv2DAlgorithm.Depthwise
+        : PrefersWinograd(w.C, w.N, w, p) && WinogradFits(w.C, (long)x.H * x.W) ? Conv2DAlgorithm.Winograd : Conv2DAlgorithm.Im2ColGemm;
 
     /// <summary>The implementation of each algorithm, by <see cref="Conv2DAlgorithm"/> value (Auto has none).</summary>
-    private static readonly IConvAlgorithm?[] Algorithms = [null, Im2ColGemm.Instance, Winograd.Instance, Direct.Instance];
+    private static readonly IConvAlgorithm?[] Algorithms = [null, Im2ColGemm.Instance, Winograd.Instance, Direct.Instance, Depthwise.Instance];
 
     /// <summary>The implementation of a concrete (not Auto) algorithm.</summary>
     public static IConvAlgorithm Of(Conv2DAlgorithm algorithm) => Algorithms[(int)algorithm]!;
 
     /// <summary>The filter form Auto prepares w in (<see cref="Conv2D.Prepare"/>): Winograd's when it prefers Winograd, else packed panels.</summary>
     public static Conv2DAlgorithm PreferredForm(Shape4 w, Conv2DParams p) =>
-        PrefersWinograd(w.N, w.C, w, p) ? Conv2DAlgorithm.Winograd : Conv2DAlgorithm.Im2ColGemm;
+        IsDepthwise(w, p) ? Conv2DAlgorithm.Depthwise
+        : PrefersWinograd(w.N, w.C, w, p) ? Conv2DAlgorithm.Winograd : Conv2DAlgorithm.Im2ColGemm;
+
+    /// <summary>
+    /// Groups = C (one channel per filter, several groups): a GEMM per group would have M = F / C rows (1-3) and
+    /// K = HH WW; the depthwise kernel does the multiply-adds alone. A one-channel image (C = 1, one group) keeps
+    /// the GEMM and direct paths, as before depthwise existed.
+    /// </summary>
+    public static bool IsDepthwise(Shape4 w, Conv2DParams p) => w.C == 1 && p.Groups > 1;
 
     /// <summary>Checks that a forced algorithm applies (Auto always does); throws naming the parameter otherwise.</summary>
     public static void Check(Conv2DAlgorithm algorithm, Shape4 w, Conv2DParams p, string name)
