@@ -65,7 +65,7 @@ public static unsafe class Conv2D
     {
         p.Validate(nameof(p));
         if (b.Length != w.Shape.N) Guard.Throw(nameof(b), $"b has length {b.Length} but w has {w.Shape.N} filters.");
-        if (w.Shape.N % p.Groups != 0) Guard.Throw(nameof(w), $"w has {w.Shape.N} filters, which {p.Groups} groups (p.Groups) do not divide.");
+        if (w.Shape.N % p.Groups != 0) Guard.Throw(nameof(w), $"w has {w.Shape.N} filters, which p.Groups ({p.Groups}) must divide.");
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
         ConvAlgorithms.Check(algorithm, w.Shape, p, nameof(algorithm));
         IConvAlgorithm form = ConvAlgorithms.Of(algorithm == Conv2DAlgorithm.Auto

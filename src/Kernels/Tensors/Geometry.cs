@@ -53,9 +53,9 @@ public static class Geometry
         p.Validate(nameof(p));
         int groups = p.Groups;
         if (x.C % groups != 0)
-            Guard.Throw("p", $"p.Groups is {groups}, which does not divide x's {x.C} channels.");
+            Guard.Throw("p", $"p.Groups must divide x's {x.C} channels but is {groups}.");
         if (w.N % groups != 0)
-            Guard.Throw("w", $"w has {w.N} filters, which {groups} groups (p.Groups) do not divide.");
+            Guard.Throw("w", $"w has {w.N} filters, which p.Groups ({groups}) must divide.");
         if (w.C != x.C / groups)
             Guard.Throw("w", groups == 1
                 ? $"w has {w.C} input channels but x has {x.C}."

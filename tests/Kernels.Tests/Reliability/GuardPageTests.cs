@@ -11,6 +11,7 @@ public static class GuardArbitraries
     public static Arbitrary<Placement> Placement() => Arb.From(Gen.Elements(GuardPage.Placement.AtEnd, GuardPage.Placement.AtStart));
     public static Arbitrary<GemmCase> Gemm() => GemmArbitraries.Gemm();
     public static Arbitrary<ConvCase> Conv() => Convolution.ConvArbitraries.Conv();
+    public static Arbitrary<Convolution.ParamsCase> Params() => Convolution.ParamsArbitraries.Params();
     public static Arbitrary<PoolCase> Pool() => Pooling.PoolArbitraries.Pool();
     public static Arbitrary<MatCase> Mat() => DenseArbitraries.Mat();
 }
@@ -53,6 +54,22 @@ public class GuardPageTests
     public void Conv_forward_and_backward_stay_inside_their_spans(ConvCase k, Placement at)
     {
         foreach (Conv2DAlgorithm algorithm in Algorithms(k))
+        foreach (int d in new[] { 1, 2 })
+        {
+            using GuardPage x = G(k.X.Length, at, k.Seed), w = G(k.Filter.Length, at, k.Seed + 1), b = G(k.F, at, k.Seed + 2), y = G(k.Y.Length, at, 0);
+            Conv2D.Forward(new ReadOnlyNchwSpan<float>(x.Span, k.X), new ReadOnlyNchwSpan<float>(w.Span, k.Filter), b.Span, k.P, new NchwSpan<float>(y.Span, k.Y), d, algorithm);
+            using GuardPage dx = G(k.X.Length, at, 0), dw = G(k.Filter.Length, at, 0), db = G(k.F, at, 0);
+            Conv2D.Backward(new ReadOnlyNchwSpan<float>(y.Span, k.Y), new ReadOnlyNchwSpan<float>(x.Span, k.X), new ReadOnlyNchwSpan<float>(w.Span, k.Filter), k.P,
+                new NchwSpan<float>(dx.Span, k.X), new NchwSpan<float>(dw.Span, k.Filter), db.Span, d, algorithm);
+            Assert.True(float.IsFinite(db.Span[0]));
+        }
+    }
+
+    /// <summary>Groups, dilation, per-axis stride, asymmetric padding and depthwise, on every algorithm that applies.</summary>
+    [GuardProperty]
+    public void Conv_with_groups_and_dilation_stays_inside_its_spans(Convolution.ParamsCase k, Placement at)
+    {
+        foreach (Conv2DAlgorithm algorithm in Convolution.ConvParamsTests.Algorithms(k))
         foreach (int d in new[] { 1, 2 })
         {
             using GuardPage x = G(k.X.Length, at, k.Seed), w = G(k.Filter.Length, at, k.Seed + 1), b = G(k.F, at, k.Seed + 2), y = G(k.Y.Length, at, 0);
