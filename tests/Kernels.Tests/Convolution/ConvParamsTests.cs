@@ -8,7 +8,7 @@ namespace Kernels.Tests.Convolution;
 /// per-axis stride and dilation, four padding sides, and an image at least as large as the dilated filter once padded.
 /// </summary>
 public sealed record ParamsCase(int N, int G, int Cg, int Fg, int H, int W, int HH, int WW, int SH, int SW, int DH, int DW,
-    int PT, int PB, int PL, int PR, int Seed)
+    int PT, int PB, int PL, int PR, int Seed) : IConvProblem
 {
     public int C => G * Cg;
     public int F => G * Fg;
@@ -102,52 +102,19 @@ public sealed class ParamsGradPropertyAttribute : FsCheck.Xunit.PropertyAttribut
 [Trait("Category", "Kernel")]
 public class ConvParamsTests
 {
-    private sealed record Data(float[] X, float[] W, float[] B, float[] Dout);
-
-    private static Data Make(ParamsCase k) => new(TestData.Floats(k.Seed, k.X.Length), TestData.Floats(k.Seed + 1, k.Filter.Length),
-        TestData.Floats(k.Seed + 2, k.F), TestData.Floats(k.Seed + 3, k.Y.Length));
-
     /// <summary>Every algorithm that follows the IEEE sum rule and applies to the case (Winograd: WinogradTests).</summary>
     public static IEnumerable<Conv2DAlgorithm> Algorithms(ParamsCase k) =>
         new[] { Conv2DAlgorithm.Im2ColGemm, Conv2DAlgorithm.Direct, Conv2DAlgorithm.Depthwise }
             .Where(a => Kernels.ConvAlgorithms.Of(a).Supports(k.Filter, k.P));
 
-    private static float[] Forward(ParamsCase k, Data d, int degree, Conv2DAlgorithm algorithm, Guarded? y = null)
-    {
-        y ??= new Guarded(k.Y.Length);
-        Conv2D.Forward(new ReadOnlyNchwSpan<float>(d.X, k.X), new ReadOnlyNchwSpan<float>(d.W, k.Filter), d.B, k.P, new NchwSpan<float>(y.Span, k.Y), degree, algorithm);
-        return y.ToArray();
-    }
+    private static float[] Forward(ParamsCase k, Conv2DTests.Data d, int degree, Conv2DAlgorithm algorithm, Guarded? y = null) =>
+        Conv2DTests.Forward(k, d, degree, y, algorithm);
 
-    private static (float[] Dx, float[] Dw, float[] Db) Backward(ParamsCase k, Data d, int degree, Conv2DAlgorithm algorithm,
-        Guarded? dx = null, Guarded? dw = null, Guarded? db = null)
-    {
-        dx ??= new Guarded(k.X.Length);
-        dw ??= new Guarded(k.Filter.Length);
-        db ??= new Guarded(k.F);
-        Conv2D.Backward(new ReadOnlyNchwSpan<float>(d.Dout, k.Y), new ReadOnlyNchwSpan<float>(d.X, k.X), new ReadOnlyNchwSpan<float>(d.W, k.Filter), k.P,
-            new NchwSpan<float>(dx.Span, k.X), new NchwSpan<float>(dw.Span, k.Filter), db.Span, degree, algorithm);
-        return (dx.ToArray(), dw.ToArray(), db.ToArray());
-    }
+    private static (float[] Dx, float[] Dw, float[] Db) Backward(ParamsCase k, Conv2DTests.Data d, int degree, Conv2DAlgorithm algorithm,
+        Guarded? dx = null, Guarded? dw = null, Guarded? db = null) => Conv2DTests.Backward(k, d, degree, dx, dw, db, algorithm);
 
     [ParamsGradProperty]
-    public void Oracle_backward_matches_numerical_gradient(ParamsCase k)
-    {
-        double[] x = TestData.Doubles(k.Seed, k.X.Length), w = TestData.Doubles(k.Seed + 1, k.Filter.Length);
-        double[] b = TestData.Doubles(k.Seed + 2, k.F), dout = TestData.Doubles(k.Seed + 3, k.Y.Length);
-        var y = new double[k.Y.Length];
-        double Loss()
-        {
-            Kernels.Reference.Conv2D.Forward(new ReadOnlyNchwSpan<double>(x, k.X), new ReadOnlyNchwSpan<double>(w, k.Filter), b, k.P, new NchwSpan<double>(y, k.Y));
-            return GradAssert.Dot(y, dout);
-        }
-        double[] dx = new double[x.Length], dw = new double[w.Length], db = new double[b.Length];
-        Kernels.Reference.Conv2D.Backward(new ReadOnlyNchwSpan<double>(dout, k.Y), new ReadOnlyNchwSpan<double>(x, k.X), new ReadOnlyNchwSpan<double>(w, k.Filter),
-            k.P, new NchwSpan<double>(dx, k.X), new NchwSpan<double>(dw, k.Filter), db);
-        GradAssert.Matches(x, Loss, dx, "dx");
-        GradAssert.Matches(w, Loss, dw, "dw");
-        GradAssert.Matches(b, Loss, db, "db");
-    }
+    public void Oracle_backward_matches_numerical_gradient(ParamsCase k) => Reference.GradientCheckTests.CheckConv2D(k);
 
     /// <summary>
     /// Groups of the oracle are independent convolutions: the grouped oracle equals, group by group, the plain oracle
@@ -176,7 +143,7 @@ public class ConvParamsTests
     [ParamsProperty]
     public void Forward_matches_the_oracle(ParamsCase k)
     {
-        Data d = Make(k);
+        Conv2DTests.Data d = Conv2DTests.Make(k);
         double[] exact = new double[k.Y.Length], scale = new double[k.Y.Length];
         Kernels.Reference.Conv2D.Forward(new ReadOnlyNchwSpan<double>(FloatAssert.ToDouble(d.X), k.X), new ReadOnlyNchwSpan<double>(FloatAssert.ToDouble(d.W), k.Filter),
             FloatAssert.ToDouble(d.B), k.P, new NchwSpan<double>(exact, k.Y));
@@ -194,7 +161,7 @@ public class ConvParamsTests
     [ParamsProperty]
     public void Backward_matches_the_oracle(ParamsCase k)
     {
-        Data d = Make(k);
+        Conv2DTests.Data d = Conv2DTests.Make(k);
         double[] ex = new double[k.X.Length], ew = new double[k.Filter.Length], eb = new double[k.F];
         double[] sx = new double[k.X.Length], sw = new double[k.Filter.Length], sb = new double[k.F];
         Kernels.Reference.Conv2D.Backward(new ReadOnlyNchwSpan<double>(FloatAssert.ToDouble(d.Dout), k.Y), new ReadOnlyNchwSpan<double>(FloatAssert.ToDouble(d.X), k.X),
@@ -218,7 +185,7 @@ public class ConvParamsTests
     [ParamsProperty]
     public void Results_are_bitwise_identical_for_any_thread_count(ParamsCase k)
     {
-        Data d = Make(k);
+        Conv2DTests.Data d = Conv2DTests.Make(k);
         foreach (Conv2DAlgorithm algorithm in Algorithms(k))
         {
             float[] y1 = Forward(k, d, 1, algorithm);
@@ -237,7 +204,7 @@ public class ConvParamsTests
     [ParamsProperty]
     public void Prepared_filters_give_the_unprepared_result(ParamsCase k)
     {
-        Data d = Make(k);
+        Conv2DTests.Data d = Conv2DTests.Make(k);
         foreach (Conv2DAlgorithm algorithm in Algorithms(k).Append(Conv2DAlgorithm.Auto))
         {
             PreparedConv2DFilters prepared = Conv2D.Prepare(new ReadOnlyNchwSpan<float>(d.W, k.Filter), d.B, k.P, algorithm);
