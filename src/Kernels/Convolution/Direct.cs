@@ -23,13 +23,13 @@ internal sealed unsafe class Direct : IConvAlgorithm
 
     public Conv2DAlgorithm Kind => Conv2DAlgorithm.Direct;
     public Conv2DAlgorithm FilterForm => Conv2DAlgorithm.Im2ColGemm;
-    public string Requirement => "one group, stride 1 or 2 on each axis and not a 1x1 stride-1 unpadded filter";
+    public string Requirement => "stride 1 or 2 on each axis and not a 1x1 stride-1 unpadded filter";
     bool IConvAlgorithm.Supports(Shape4 w, Conv2DParams p) => Supports(w, p);
     long IConvAlgorithm.FilterLength(in ConvGeometry g) => Im2ColGemm.FilterLength(g);
     void IConvAlgorithm.PrepareFilters(in ConvGeometry g, float* w, float* b, float* dst, int degree) => Im2ColGemm.PackFilters(g, w, b, dst);
-    void IConvAlgorithm.EnsureForwardScratchFits(in ConvGeometry g) => EnsureScratchFits(g, g.Filters);
+    void IConvAlgorithm.EnsureForwardScratchFits(in ConvGeometry g) => EnsureScratchFits(g, g.GroupFilters);
     void IConvAlgorithm.Forward(in ConvGeometry g, float* x, float* prepared, float* b, float* y, int degree) =>
-        Forward(g, x, prepared, y, g.Filters, g.Images, degree);
+        Forward(g, x, prepared, y, g.GroupFilters, g.Images, degree);
 
     // Forward only: the gradients are im2col's.
     void IConvAlgorithm.EnsureBackwardScratchFits(in ConvGeometry g) => Im2ColGemm.EnsureBackwardScratchFits(g);
@@ -37,19 +37,19 @@ internal sealed unsafe class Direct : IConvAlgorithm
         Im2ColGemm.Instance.Backward(g, dout, x, w, dx, dw, db, degree);
 
     /// <summary>
-    /// One group, stride 1 or 2 on each axis (any dilation and padding), and not pointwise (a pointwise convolution
+    /// Stride 1 or 2 on each axis (any dilation, padding and groups), and not pointwise (a pointwise convolution
     /// reads x itself as its GEMM operand).
     /// </summary>
     public static bool Supports(Shape4 w, Conv2DParams p) =>
-        p.Groups == 1 && p.StrideH <= 2 && p.StrideW <= 2
+        p.StrideH <= 2 && p.StrideW <= 2
         && !(w.H == 1 && w.W == 1 && p.StrideH == 1 && p.StrideW == 1 && p.HasSymmetricPad && p.PadTop == 0);
 
     /// <summary>
-    /// Floats of one image's padded copy, the slack the last column tile's vectors read past it, and with stride 2
+    /// Floats of one group of one image's padded copy, the slack the last column tile's vectors read past it, and with stride 2
     /// one padded row more (plus a vector's slack) where each row is built before it is deinterleaved.
     /// </summary>
     public static long PaddedLength(in ConvGeometry g, int filters) =>
-        (long)g.Channels * g.PaddedH * g.PaddedW + Slack(g, filters) + (g.StrideW == 2 ? g.PaddedW + 32L : 0);
+        (long)g.GroupChannels * g.PaddedH * g.PaddedW + Slack(g, filters) + (g.StrideW == 2 ? g.PaddedW + 32L : 0);
 
     private static long Slack(in ConvGeometry g, int filters) => 4L * PrePackedGemm.PanelWidth(filters) + (g.KW - 1L) * g.DilationW + 1 + 16;
 
@@ -69,11 +69,14 @@ internal sealed unsafe class Direct : IConvAlgorithm
         Scratch.EnsureFits(Scratch.Role.PaddedImage, length);
     }
 
-    /// <summary>y = conv(x, w) + b with the filters packed by <see cref="Im2ColGemm.PackFilters"/>, images and output rows split between threads.</summary>
+    /// <summary>
+    /// y = conv(x, w) + b with the filters packed by <see cref="Im2ColGemm.PackFilters"/>, (image, group, output rows)
+    /// split between threads; filters is a group's filter count (the tile's M).
+    /// </summary>
     public static void Forward(in ConvGeometry g, float* x, float* packedW, float* y, int filters, int images, int degree)
     {
         var rows = new Rows(g, x, packedW, y, filters, images);
-        int threads = Partition.Threads(degree, (long)images * g.Pixels * (g.K + 1) * filters, Im2ColGemm.MinMultiplyAddsPerThread);
+        int threads = Partition.Threads(degree, (long)images * g.Pixels * (g.K + 1) * g.Filters, Im2ColGemm.MinMultiplyAddsPerThread);
         ForkJoin.Run(Math.Min(threads, rows.Count), ref rows);
     }
 
@@ -83,10 +86,10 @@ internal sealed unsafe class Direct : IConvAlgorithm
     /// </summary>
     private static int RowsPerItem(in ConvGeometry g, int filters) => g.OutW <= PrePackedGemm.PanelWidth(filters) / 2 ? 2 : 1;
 
-    /// <summary>(image, output rows) items, image-major, in contiguous ranges per member; each member pads each image it reaches once.</summary>
+    /// <summary>(image, group, output rows) items, image-major, in contiguous ranges per member; each member pads each group of each image it reaches once.</summary>
     private readonly struct Rows(ConvGeometry g, float* x, float* packedW, float* y, int filters, int images) : ITeamBody
     {
-        public int Count => images * ((g.OutH + RowsPerItem(g, filters) - 1) / RowsPerItem(g, filters));
+        public int Count => images * g.Groups * ((g.OutH + RowsPerItem(g, filters) - 1) / RowsPerItem(g, filters));
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(in Team team)
@@ -105,15 +108,16 @@ internal sealed unsafe class Direct : IConvAlgorithm
             int current = -1;
             for (int item = first; item < end; item++)
             {
-                int image = item / perImage, i = item % perImage * pair, rows = Math.Min(pair, g.OutH - i);
-                if (image != current)
+                int imageGroup = item / perImage, i = item % perImage * pair, rows = Math.Min(pair, g.OutH - i);
+                int image = imageGroup / g.Groups, group = imageGroup % g.Groups;
+                if (imageGroup != current)
                 {
-                    Pad(g, filters, x + image * g.InputImage, padded, length);
-                    current = image;
+                    Pad(g, filters, x + image * g.InputImage + group * g.GroupInput, padded, length);
+                    current = imageGroup;
                 }
-                float* yRow = y + ((long)image * filters * g.OutH + i) * g.OutW;
-                float* origin = padded + (long)i * g.StrideH * wp;
-                var row = new RowTiles(g, origin, rows, offsets, packedW, yRow, filters);
+                float* yRow = y + image * g.OutputImage + ((long)group * filters * g.OutH + i) * g.OutW;
+                float* origin = padded + (long)i * g.StrideH * wp, wg = packedW + group * Im2ColGemm.GroupFilterLength(g);
+                var row = new RowTiles(g, origin, rows, offsets, wg, yRow, filters);
                 MicroKernels.Run(filters, ref row);
             }
         }
@@ -125,14 +129,14 @@ internal sealed unsafe class Direct : IConvAlgorithm
         public void Run<TK>(GemmBlocking blocking) where TK : IMicroKernel => Row<TK>(g, origin, rows, offsets, packedW, yRow, filters);
     }
 
-    /// <summary>The zero-padded copy of one image (rows deinterleaved with stride 2, see <see cref="TapColumn"/>), and zeros in the slack past it.</summary>
+    /// <summary>The zero-padded copy of one group of one image (rows deinterleaved with stride 2, see <see cref="TapColumn"/>), and zeros in the slack past it.</summary>
     private static void Pad(in ConvGeometry g, int filters, float* x, float* padded, long length)
     {
         int hp = g.PaddedH, wp = g.PaddedW;
         new Span<float>(padded, (int)length).Clear();
         // Stride 2 builds each padded row past the slack, then splits it into its even and odd halves.
-        float* row = padded + (long)g.Channels * hp * wp + Slack(g, filters);
-        for (int c = 0; c < g.Channels; c++)
+        float* row = padded + (long)g.GroupChannels * hp * wp + Slack(g, filters);
+        for (int c = 0; c < g.GroupChannels; c++)
             for (int h = 0; h < g.H; h++)
             {
                 float* src = x + ((long)c * g.H + h) * g.W, dst = padded + ((long)c * hp + h + g.PadTop) * wp;

@@ -54,7 +54,7 @@ internal sealed unsafe class Im2ColGemm : IConvAlgorithm
     private static int Reduction(in ConvGeometry g) => g.IsPointwise ? g.K : g.K + 1;
 
     /// <summary>Floats of one group's packed filters: [W | b] (F / groups x (K + 1)) in A panels, or W alone for pointwise convolutions.</summary>
-    private static long GroupFilterLength(in ConvGeometry g) => PrePacked.Length(g.GroupFilters, Reduction(g));
+    internal static long GroupFilterLength(in ConvGeometry g) => PrePacked.Length(g.GroupFilters, Reduction(g));
 
     /// <summary>Floats of the packed filters: every group's, one after the other.</summary>
     public static long FilterLength(in ConvGeometry g) => g.Groups * GroupFilterLength(g);

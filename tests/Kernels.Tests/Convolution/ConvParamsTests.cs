@@ -217,11 +217,12 @@ public class ConvParamsTests
     }
 
     [Fact]
-    public void Auto_picks_depthwise_for_one_channel_per_filter_and_im2col_for_other_groups()
+    public void Auto_picks_depthwise_for_one_channel_per_filter_and_direct_for_small_groups()
     {
         var dw = new Conv2DParams(1, 1) { Groups = 32 };
         Assert.Equal(Conv2DAlgorithm.Depthwise, Conv2D.Choose(new Shape4(1, 32, 56, 56), new Shape4(64, 1, 3, 3), dw));
-        Assert.Equal(Conv2DAlgorithm.Im2ColGemm, Conv2D.Choose(new Shape4(1, 128, 28, 28), new Shape4(128, 4, 3, 3), new Conv2DParams(1, 1) { Groups = 32 }));
+        // ResNeXt's 32 groups of 4: rows of 28 fill the direct tile's vectors on every ISA.
+        Assert.Equal(Conv2DAlgorithm.Direct, Conv2D.Choose(new Shape4(1, 128, 28, 28), new Shape4(128, 4, 3, 3), new Conv2DParams(1, 1) { Groups = 32 }));
         // Winograd's transforms assume adjacent taps: never with dilation, even where it wins undilated.
         Assert.Equal(Conv2DAlgorithm.Winograd, Conv2D.Choose(new Shape4(1, 64, 56, 56), new Shape4(64, 64, 3, 3), new Conv2DParams(1, 1)));
         Assert.NotEqual(Conv2DAlgorithm.Winograd, Conv2D.Choose(new Shape4(1, 64, 56, 56), new Shape4(64, 64, 3, 3), new Conv2DParams(1, 2) { Dilation = 2 }));
