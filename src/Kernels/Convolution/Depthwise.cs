@@ -173,15 +173,21 @@ internal sealed unsafe class Depthwise : IConvAlgorithm
         /// <summary>Writes the zero-padded, phase-split copy of one H x W plane x.</summary>
         public void Pad(float* x, float* plane)
         {
-            new Span<float>(plane, (int)PlaneLength).Clear();
+            // Zero only what the image does not cover: the padding rows, and with stride 1 each row's two margins
+            // (clearing the whole plane first cost as much as the 3x3 multiply-adds on 112 x 112 planes).
+            new Span<float>(plane, (int)(g.PadTop * Row)).Clear();
+            new Span<float>(plane + (g.PadTop + g.H) * Row, (int)(g.PadBottom * Row)).Clear();
             for (int h = 0; h < g.H; h++)
             {
                 float* src = x + (long)h * g.W, row = plane + (h + g.PadTop) * Row;
                 if (g.StrideW == 1)
                 {
+                    ShortRuns.Clear(row, g.PadLeft);
                     ShortRuns.Copy(src, row + g.PadLeft, g.W);
+                    ShortRuns.Clear(row + g.PadLeft + g.W, (int)(Row - g.PadLeft - g.W));
                     continue;
                 }
+                new Span<float>(row, (int)Row).Clear();
                 // Phase r holds padded columns r, r + sW, ...: image columns v = q - padLeft.
                 for (int r = 0; r < g.StrideW; r++)
                 {
