@@ -3,15 +3,18 @@ using Kernels.Convolution;
 namespace Kernels;
 
 /// <summary>
-/// Fast 2-D convolution with the semantics of <see cref="Reference.Conv2D"/>: x (N, C, H, W), w (F, C, HH, WW),
-/// b (F), y (N, F, Hout, Wout). Three algorithms behind one entry (<see cref="Conv2DAlgorithm"/>): im2col fused into
-/// the packed GEMM for every geometry, Winograd F(4x4, 3x3) for 3x3 stride-1 filters, and a direct path that reads the
-/// padded image through tap offsets; <see cref="Choose"/> picks by geometry unless the caller forces one, and
-/// <see cref="Prepare"/> keeps filters in an algorithm's form for repeated calls. Results are bitwise identical for every <c>maxDegreeOfParallelism</c>.
+/// Fast 2-D convolution with the semantics of <see cref="Reference.Conv2D"/>: x (N, C, H, W), w (F, C / groups, HH, WW),
+/// b (F), y (N, F, Hout, Wout), with the stride, padding, dilation and groups of <see cref="Conv2DParams"/>. Four
+/// algorithms behind one entry (<see cref="Conv2DAlgorithm"/>, each one file behind <see cref="Convolution.IConvAlgorithm"/>):
+/// im2col fused into the packed GEMM for every geometry (one GEMM per group), Winograd F(4x4, 3x3) for plain 3x3
+/// stride-1 filters, a direct path that reads the padded image through tap offsets, and a depthwise kernel for one
+/// channel per filter; <see cref="Choose"/> picks by geometry unless the caller forces one, and <see cref="Prepare"/>
+/// keeps filters in an algorithm's form for repeated calls. Results are bitwise identical for every
+/// <c>maxDegreeOfParallelism</c>.
 /// </summary>
 public static unsafe class Conv2D
 {
-    /// <summary>The algorithm <see cref="Conv2DAlgorithm.Auto"/> runs for input x (N, C, H, W), filters w (F, C, HH, WW) and p (the forward pass).</summary>
+    /// <summary>The algorithm <see cref="Conv2DAlgorithm.Auto"/> runs for input x (N, C, H, W), filters w (F, C / groups, HH, WW) and p (the forward pass).</summary>
     public static Conv2DAlgorithm Choose(Shape4 x, Shape4 w, Conv2DParams p)
     {
         _ = Geometry.Conv2DOutput(x, w, w.N, p);
@@ -20,9 +23,9 @@ public static unsafe class Conv2D
 
     /// <summary><c>y[n,f,:,:] = b[f] + W[f] * im2col(x[n])</c>; see <see cref="Reference.Conv2D.Forward{T}"/>.</summary>
     /// <param name="x">Input (N, C, H, W).</param>
-    /// <param name="w">Filters (F, C, HH, WW).</param>
+    /// <param name="w">Filters (F, C / groups, HH, WW).</param>
     /// <param name="b">Bias (F).</param>
-    /// <param name="p">Stride and zero padding.</param>
+    /// <param name="p">Stride, zero padding, dilation and groups.</param>
     /// <param name="y">Output (N, F, Hout, Wout); must not overlap the inputs.</param>
     /// <param name="maxDegreeOfParallelism">1 (default): the calling thread only; -1: every core; n: at most n threads.</param>
     /// <param name="algorithm">Auto (default) or a forced algorithm; forcing one that does not apply throws <see cref="ArgumentException"/>.</param>
@@ -52,9 +55,9 @@ public static unsafe class Conv2D
     /// The filters and bias in the form <paramref name="algorithm"/> multiplies with, for repeated forward passes
     /// with the same weights (the filter transform or packing then runs once, not per call).
     /// </summary>
-    /// <param name="w">Filters (F, C, HH, WW).</param>
+    /// <param name="w">Filters (F, C / groups, HH, WW).</param>
     /// <param name="b">Bias (F).</param>
-    /// <param name="p">Stride and zero padding.</param>
+    /// <param name="p">Stride, zero padding, dilation and groups.</param>
     /// <param name="algorithm">Auto or a forced algorithm. Auto keeps Winograd-transformed filters when it would pick
     /// Winograd for them on planes of 16 x 16 outputs or more (<see cref="Choose"/>: the plane is not known here), else
     /// packed ones, on which each call picks direct or im2col for its input's width. For small images pass the
@@ -108,7 +111,9 @@ public static unsafe class Conv2D
         Guard.Shape(y.Shape, expected, nameof(y), $"the convolution of x {x.Shape} with the prepared filters {ws}");
         Guard.NoOverlap(y.Span, x.Span, nameof(y), nameof(x));
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
-        IConvAlgorithm run = ConvAlgorithms.Of(filters.Algorithm == Conv2DAlgorithm.Auto ? ConvAlgorithms.Choose(x.Shape, ws, filters.Params) : filters.Algorithm);
+        IConvAlgorithm run = ConvAlgorithms.Of(filters.Algorithm == Conv2DAlgorithm.Auto
+            ? ConvAlgorithms.Choose(x.Shape, ws, filters.Params)
+            : filters.Algorithm);
         // Auto picks among the algorithms that read the prepared form (packed filters serve direct and im2col alike).
         if (run.FilterForm != filters.Form) run = ConvAlgorithms.Of(filters.Form);
         var g = new ConvGeometry(x.Shape, ws, filters.Params, y.Shape);
@@ -120,13 +125,13 @@ public static unsafe class Conv2D
     /// <summary>
     /// Gradients given dout (N, F, Hout, Wout): dx (N, C, H, W), dw (F, C, HH, WW), db (F), all overwritten.
     /// db and dw are reduced over the batch in an order fixed by the shapes, so they too are identical for every
-    /// thread count. Winograd applies to dx (a convolution of dout with the rotated, transposed filters); dw, and dx
-    /// for every other algorithm, run on im2col + GEMM.
+    /// thread count. Winograd applies to dx (a convolution of dout with the rotated, transposed filters) and depthwise
+    /// computes all three; otherwise dw, and dx for every other algorithm, run on im2col + GEMM.
     /// </summary>
     /// <param name="dout">Upstream gradient (N, F, Hout, Wout).</param>
     /// <param name="x">The forward input (N, C, H, W).</param>
-    /// <param name="w">The filters (F, C, HH, WW).</param>
-    /// <param name="p">Stride and zero padding of the forward pass.</param>
+    /// <param name="w">The filters (F, C / groups, HH, WW).</param>
+    /// <param name="p">Stride, zero padding, dilation and groups of the forward pass.</param>
     /// <param name="dx">Gradient of x; must not overlap anything else.</param>
     /// <param name="dw">Gradient of w; must not overlap anything else.</param>
     /// <param name="db">Gradient of b (F); must not overlap anything else.</param>
@@ -141,7 +146,9 @@ public static unsafe class Conv2D
         Reference.Conv2D.GuardOutputs(dout.Span, x.Span, w.Span, dx.Span, dw.Span, db);
         int degree = Parallelism.Resolve(maxDegreeOfParallelism);
         ConvAlgorithms.Check(algorithm, w.Shape, p, nameof(algorithm));
-        IConvAlgorithm run = ConvAlgorithms.Of(algorithm == Conv2DAlgorithm.Auto ? ConvAlgorithms.ChooseBackward(x.Shape, w.Shape, p) : algorithm);
+        IConvAlgorithm run = ConvAlgorithms.Of(algorithm == Conv2DAlgorithm.Auto
+            ? ConvAlgorithms.ChooseBackward(x.Shape, w.Shape, p)
+            : algorithm);
         var g = new ConvGeometry(x.Shape, w.Shape, p, dout.Shape);
         run.EnsureBackwardScratchFits(g); // before db is written
         fixed (float* pdout = dout.Span, px = x.Span, pw = w.Span, pdx = dx.Span, pdw = dw.Span, pdb = db)

@@ -16,8 +16,8 @@ public enum Conv2DAlgorithm
     /// (it grows with the magnitude of each 6x6 input tile), and an inf or NaN spreads over its whole output tile.</summary>
     Winograd,
     /// <summary>Direct convolution from a zero-padded copy of each image (each group of it), no im2col matrix: stride 1
-    /// or 2 on each axis, any filter but 1x1 stride-1 unpadded, any dilation, padding and groups. Forward only (the gradients run im2col + GEMM); results within float rounding of the
-    /// oracle (the IEEE sum rule).</summary>
+    /// or 2 on each axis, any filter but 1x1 stride-1 unpadded, any dilation, padding and groups. Forward only (the
+    /// gradients run im2col + GEMM); results within float rounding of the oracle (the IEEE sum rule).</summary>
     Direct,
     /// <summary>Depthwise: one input channel per filter (groups = C, any channel multiplier F / C, any filter, stride,
     /// dilation and padding), vectorized along the output row, forward and backward; results within float rounding of

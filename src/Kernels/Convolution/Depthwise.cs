@@ -141,7 +141,10 @@ internal sealed unsafe class Depthwise : IConvAlgorithm
                     {
                         l.Pad(c + n * g.InputImage + channel * inPlane, plane);
                         for (int f = channel * m; f < (channel + 1) * m; f++)
-                            FilterPlane<TVec, TOps>(g, l, a + n * g.OutputImage + (long)f * g.Pixels, plane, offsets, tail, dw + (long)(f - channel * m) * taps);
+                        {
+                            float* dn = a + n * g.OutputImage + (long)f * g.Pixels;
+                            FilterPlane<TVec, TOps>(g, l, dn, plane, offsets, tail, dw + (long)(f - channel * m) * taps);
+                        }
                     }
                     return;
                 }

@@ -15,8 +15,9 @@ namespace Kernels.Convolution;
 /// </summary>
 internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4 y)
 {
-    public readonly int Images = x.N, Filters = w.N, Channels = x.C, GroupChannels = w.C, Groups = p.Groups, H = x.H, W = x.W, KH = w.H, KW = w.W;
-    public readonly int StrideH = p.StrideH, StrideW = p.StrideW, PadTop = p.PadTop, PadBottom = p.PadBottom, PadLeft = p.PadLeft, PadRight = p.PadRight;
+    public readonly int Images = x.N, Filters = w.N, Channels = x.C, GroupChannels = w.C, Groups = p.Groups;
+    public readonly int H = x.H, W = x.W, KH = w.H, KW = w.W, StrideH = p.StrideH, StrideW = p.StrideW;
+    public readonly int PadTop = p.PadTop, PadBottom = p.PadBottom, PadLeft = p.PadLeft, PadRight = p.PadRight;
     public readonly int DilationH = p.DilationH, DilationW = p.DilationW, OutH = y.H, OutW = y.W;
 
     /// <summary>Filters per group.</summary>

@@ -37,7 +37,8 @@ internal sealed unsafe class Winograd : IConvAlgorithm
     private static Plan ForwardPlan(in ConvGeometry g) => new(new Shape4(g.Images, g.Channels, g.H, g.W), g.Filters, g.PadTop, g.OutH, g.OutW);
 
     /// <summary>dx by Winograd is the forward Winograd of dout (F channels) into C channels, padded by 2 - pad.</summary>
-    private static Plan DataGradientPlan(in ConvGeometry g) => new(new Shape4(g.Images, g.Filters, g.OutH, g.OutW), g.Channels, 2 - g.PadTop, g.H, g.W);
+    private static Plan DataGradientPlan(in ConvGeometry g) =>
+        new(new Shape4(g.Images, g.Filters, g.OutH, g.OutW), g.Channels, 2 - g.PadTop, g.H, g.W);
 
     void IConvAlgorithm.EnsureBackwardScratchFits(in ConvGeometry g)
     {

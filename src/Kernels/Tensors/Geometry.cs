@@ -34,9 +34,12 @@ public static class Geometry
                 $"pad {padBefore} + {padAfter} makes the padded input {axis} size {padded} (input {input}), more than {int.MaxValue}.");
         long extent = (long)dilation * (filter - 1) + 1, span = padded - extent;
         if (span < 0)
-            Guard.Throw(nameof(filter), dilation == 1
-                ? $"filter {axis} size {filter} is larger than the padded input {axis} size {padded} (input {input}, pad {PadText(padBefore, padAfter)}); the output would be below 1."
-                : $"filter {axis} size {filter} with dilation {dilation} spans {extent}, more than the padded input {axis} size {padded} (input {input}, pad {PadText(padBefore, padAfter)}); the output would be below 1.");
+        {
+            string filterText = dilation == 1 ? $"filter {axis} size {filter} is larger than"
+                : $"filter {axis} size {filter} with dilation {dilation} spans {extent}, more than";
+            Guard.Throw(nameof(filter), $"{filterText} the padded input {axis} size {padded} (input {input}, "
+                + $"pad {PadText(padBefore, padAfter)}); the output would be below 1.");
+        }
         long output = span / stride + 1;
         if (output > int.MaxValue) Guard.ThrowOutOfRange(nameof(input), output, $"output {axis} size {output} overflows int.");
         return (int)output;

@@ -54,7 +54,8 @@ public readonly record struct Conv2DParams
     /// <summary>The stride of both axes; reading it throws <see cref="InvalidOperationException"/> when they differ.</summary>
     public int Stride
     {
-        get => StrideH == StrideW ? StrideH : throw new InvalidOperationException($"Stride is {StrideH} along H and {StrideW} along W; read StrideH and StrideW.");
+        get => StrideH == StrideW ? StrideH
+            : throw new InvalidOperationException($"Stride is {StrideH} along H and {StrideW} along W; read StrideH and StrideW.");
         init => (StrideH, StrideW) = (value, value);
     }
 
@@ -69,7 +70,8 @@ public readonly record struct Conv2DParams
     /// <summary>The dilation of both axes; reading it throws <see cref="InvalidOperationException"/> when they differ.</summary>
     public int Dilation
     {
-        get => DilationH == DilationW ? DilationH : throw new InvalidOperationException($"Dilation is {DilationH} along H and {DilationW} along W; read DilationH and DilationW.");
+        get => DilationH == DilationW ? DilationH
+            : throw new InvalidOperationException($"Dilation is {DilationH} along H and {DilationW} along W; read DilationH and DilationW.");
         init => (DilationH, DilationW) = (value, value);
     }
 
