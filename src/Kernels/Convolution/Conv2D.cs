@@ -85,10 +85,10 @@ public static unsafe class Conv2D
 
     /// <summary>
     /// The geometry filters are prepared for: the packed layouts do not depend on the image size, so any image of
-    /// the filters' channels that they fit stands in for it (one image, one output pixel).
+    /// the filters' channels (C / groups per group) that they fit stands in for it (one image, one output pixel).
     /// </summary>
     private static ConvGeometry FilterGeometry(Shape4 w, Conv2DParams p) =>
-        new(new Shape4(1, w.C, w.H, w.W), w, p, new Shape4(1, w.N, 1, 1));
+        new(new Shape4(1, w.C * p.Groups, w.H, w.W), w, p, new Shape4(1, w.N, 1, 1));
 
     /// <summary>Prepared filters refilled from new weights of the same shape, in place (no allocation).</summary>
     internal static void Refill(PreparedConv2DFilters target, ReadOnlyNchwSpan<float> w, ReadOnlySpan<float> b, int degree)
