@@ -15,19 +15,43 @@ namespace Kernels.Convolution;
 /// 9-150 taps, im2col's panel writes cost as much as the multiply-adds they feed (40-50 % of shape (a)). The filters
 /// are the im2col path's packed [W | b] panels; the bias starts the accumulators.
 /// </summary>
-internal static unsafe class Direct
+internal sealed unsafe class Direct : IConvAlgorithm
 {
-    /// <summary>Stride 1 or 2, and not pointwise (a pointwise convolution reads x itself as its GEMM operand).</summary>
-    public static bool Supports(Shape4 w, Conv2DParams p) => p.Stride <= 2 && !(w.H == 1 && w.W == 1 && p.Stride == 1 && p.Pad == 0);
+    public static readonly Direct Instance = new();
+
+    private Direct() { }
+
+    public Conv2DAlgorithm Kind => Conv2DAlgorithm.Direct;
+    public Conv2DAlgorithm FilterForm => Conv2DAlgorithm.Im2ColGemm;
+    public string Requirement => "stride 1 or 2 on each axis and not a 1x1 stride-1 unpadded filter";
+    bool IConvAlgorithm.Supports(Shape4 w, Conv2DParams p) => Supports(w, p);
+    long IConvAlgorithm.FilterLength(in ConvGeometry g) => Im2ColGemm.FilterLength(g);
+    void IConvAlgorithm.PrepareFilters(in ConvGeometry g, float* w, float* b, float* dst, int degree) => Im2ColGemm.PackFilters(g, w, b, dst);
+    void IConvAlgorithm.EnsureForwardScratchFits(in ConvGeometry g) => EnsureScratchFits(g, g.GroupFilters);
+    void IConvAlgorithm.Forward(in ConvGeometry g, float* x, float* prepared, float* b, float* y, int degree) =>
+        Forward(g, x, prepared, y, g.GroupFilters, g.Images, degree);
+
+    // Forward only: the gradients are im2col's.
+    void IConvAlgorithm.EnsureBackwardScratchFits(in ConvGeometry g) => Im2ColGemm.EnsureBackwardScratchFits(g);
+    void IConvAlgorithm.Backward(in ConvGeometry g, float* dout, float* x, float* w, float* dx, float* dw, float* db, int degree) =>
+        Im2ColGemm.Instance.Backward(g, dout, x, w, dx, dw, db, degree);
 
     /// <summary>
-    /// Floats of one image's padded copy, the slack the last column tile's vectors read past it, and with stride 2
+    /// Stride 1 or 2 on each axis (any dilation, padding and groups), and not pointwise (a pointwise convolution
+    /// reads x itself as its GEMM operand).
+    /// </summary>
+    public static bool Supports(Shape4 w, Conv2DParams p) =>
+        p.StrideH <= 2 && p.StrideW <= 2
+        && !(w.H == 1 && w.W == 1 && p.StrideH == 1 && p.StrideW == 1 && p.HasSymmetricPad && p.PadTop == 0);
+
+    /// <summary>
+    /// Floats of one group of one image's padded copy, the slack the last column tile's vectors read past it, and with stride 2
     /// one padded row more (plus a vector's slack) where each row is built before it is deinterleaved.
     /// </summary>
     public static long PaddedLength(in ConvGeometry g, int filters) =>
-        (long)g.C * (g.H + 2L * g.Pad) * (g.W + 2L * g.Pad) + Slack(g, filters) + (g.Stride == 2 ? g.W + 2L * g.Pad + 32 : 0);
+        (long)g.GroupChannels * g.PaddedH * g.PaddedW + Slack(g, filters) + (g.StrideW == 2 ? g.PaddedW + 32L : 0);
 
-    private static long Slack(in ConvGeometry g, int filters) => 4L * PrePackedGemm.PanelWidth(filters) + g.KW + 16;
+    private static long Slack(in ConvGeometry g, int filters) => 4L * PrePackedGemm.PanelWidth(filters) + (g.KW - 1L) * g.DilationW + 1 + 16;
 
     /// <summary>
     /// Where tap kw's column 0 starts within a padded row. Stride 1: at kw. Stride 2: each row is stored
@@ -38,18 +62,21 @@ internal static unsafe class Direct
 
     public static void EnsureScratchFits(in ConvGeometry g, int filters)
     {
-        Scratch.EnsureFits(Scratch.Role.Weights, Im2ColGemm.FilterLength(g, filters));
+        Scratch.EnsureFits(Scratch.Role.Weights, Im2ColGemm.FilterLength(g));
         // Tap offsets are ints: the padded copy must stay below 2^31 floats.
         long length = PaddedLength(g, filters);
         if (length > int.MaxValue) throw new OutOfMemoryException($"The direct convolution needs a padded image of {length} floats, more than an int can index.");
         Scratch.EnsureFits(Scratch.Role.PaddedImage, length);
     }
 
-    /// <summary>y = conv(x, w) + b with the filters packed by <see cref="Im2ColGemm.PackFilters"/>, images and output rows split between threads.</summary>
+    /// <summary>
+    /// y = conv(x, w) + b with the filters packed by <see cref="Im2ColGemm.PackFilters"/>, (image, group, output rows)
+    /// split between threads; filters is a group's filter count (the tile's M).
+    /// </summary>
     public static void Forward(in ConvGeometry g, float* x, float* packedW, float* y, int filters, int images, int degree)
     {
         var rows = new Rows(g, x, packedW, y, filters, images);
-        int threads = Partition.Threads(degree, (long)images * g.Pixels * (g.K + 1) * filters, Im2ColGemm.MinMultiplyAddsPerThread);
+        int threads = Partition.Threads(degree, (long)images * g.Pixels * (g.K + 1) * g.Filters, Im2ColGemm.MinMultiplyAddsPerThread);
         ForkJoin.Run(Math.Min(threads, rows.Count), ref rows);
     }
 
@@ -59,10 +86,10 @@ internal static unsafe class Direct
     /// </summary>
     private static int RowsPerItem(in ConvGeometry g, int filters) => g.OutW <= PrePackedGemm.PanelWidth(filters) / 2 ? 2 : 1;
 
-    /// <summary>(image, output rows) items, image-major, in contiguous ranges per member; each member pads each image it reaches once.</summary>
+    /// <summary>(image, group, output rows) items, image-major, in contiguous ranges per member; each member pads each group of each image it reaches once.</summary>
     private readonly struct Rows(ConvGeometry g, float* x, float* packedW, float* y, int filters, int images) : ITeamBody
     {
-        public int Count => images * ((g.OutH + RowsPerItem(g, filters) - 1) / RowsPerItem(g, filters));
+        public int Count => images * g.Groups * ((g.OutH + RowsPerItem(g, filters) - 1) / RowsPerItem(g, filters));
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(in Team team)
@@ -72,54 +99,53 @@ internal static unsafe class Direct
             long length = PaddedLength(g, filters);
             float* padded = Scratch.Get(Scratch.Role.PaddedImage, length);
             int* offsets = (int*)Scratch.Get(Scratch.Role.Rows, g.K);
-            int hp = g.H + 2 * g.Pad, wp = g.W + 2 * g.Pad, pair = RowsPerItem(g, filters), perImage = (g.OutH + pair - 1) / pair;
+            int hp = g.PaddedH, wp = g.PaddedW, pair = RowsPerItem(g, filters), perImage = (g.OutH + pair - 1) / pair;
             for (int p = 0; p < g.K; p++)
             {
-                int kw = p % g.KW, kh = p / g.KW % g.KH, c = p / (g.KW * g.KH);
-                offsets[p] = (c * hp + kh) * wp + TapColumn(kw, g.Stride, wp);
+                int tw = p % g.KW * g.DilationW, th = p / g.KW % g.KH * g.DilationH, c = p / (g.KW * g.KH);
+                offsets[p] = (c * hp + th) * wp + TapColumn(tw, g.StrideW, wp);
             }
             int current = -1;
             for (int item = first; item < end; item++)
             {
-                int image = item / perImage, i = item % perImage * pair, rows = Math.Min(pair, g.OutH - i);
-                if (image != current)
+                int imageGroup = item / perImage, i = item % perImage * pair, rows = Math.Min(pair, g.OutH - i);
+                int image = imageGroup / g.Groups, group = imageGroup % g.Groups;
+                if (imageGroup != current)
                 {
-                    Pad(g, filters, x + (long)image * g.C * g.H * g.W, padded, length);
-                    current = image;
+                    Pad(g, filters, x + image * g.InputImage + group * g.GroupInput, padded, length);
+                    current = imageGroup;
                 }
-                float* yRow = y + ((long)image * filters * g.OutH + i) * g.OutW;
-                float* origin = padded + (long)i * g.Stride * wp;
-                switch (Isa.Width)
-                {
-                    case SimdWidth.Vector512 when GemmBlocking.For(filters) == GemmBlocking.Avx512Narrow:
-                        Row<MicroKernel8x2V<Vector512<float>, V512>>(g, origin, rows, offsets, packedW, yRow, filters);
-                        break;
-                    case SimdWidth.Vector512: Row<MicroKernel12x2V<Vector512<float>, V512>>(g, origin, rows, offsets, packedW, yRow, filters); break;
-                    case SimdWidth.Vector256: Row<MicroKernel6x2V<Vector256<float>, V256>>(g, origin, rows, offsets, packedW, yRow, filters); break;
-                    case SimdWidth.Vector128: Row<MicroKernel6x2V<Vector128<float>, V128>>(g, origin, rows, offsets, packedW, yRow, filters); break;
-                    default: Row<MicroKernel6x2V<float, ScalarOps>>(g, origin, rows, offsets, packedW, yRow, filters); break;
-                }
+                float* yRow = y + image * g.OutputImage + ((long)group * filters * g.OutH + i) * g.OutW;
+                float* origin = padded + (long)i * g.StrideH * wp, wg = packedW + group * Im2ColGemm.GroupFilterLength(g);
+                var row = new RowTiles(g, origin, rows, offsets, wg, yRow, filters);
+                MicroKernels.Run(filters, ref row);
             }
         }
     }
 
-    /// <summary>The zero-padded copy of one image (rows deinterleaved with stride 2, see <see cref="TapColumn"/>), and zeros in the slack past it.</summary>
+    /// <summary>The output rows of one item on the microkernel of the filters' tile.</summary>
+    private readonly struct RowTiles(ConvGeometry g, float* origin, int rows, int* offsets, float* packedW, float* yRow, int filters) : ITileAction
+    {
+        public void Run<TK>(GemmBlocking blocking) where TK : IMicroKernel => Row<TK>(g, origin, rows, offsets, packedW, yRow, filters);
+    }
+
+    /// <summary>The zero-padded copy of one group of one image (rows deinterleaved with stride 2, see <see cref="TapColumn"/>), and zeros in the slack past it.</summary>
     private static void Pad(in ConvGeometry g, int filters, float* x, float* padded, long length)
     {
-        int hp = g.H + 2 * g.Pad, wp = g.W + 2 * g.Pad;
+        int hp = g.PaddedH, wp = g.PaddedW;
         new Span<float>(padded, (int)length).Clear();
         // Stride 2 builds each padded row past the slack, then splits it into its even and odd halves.
-        float* row = padded + (long)g.C * hp * wp + Slack(g, filters);
-        for (int c = 0; c < g.C; c++)
+        float* row = padded + (long)g.GroupChannels * hp * wp + Slack(g, filters);
+        for (int c = 0; c < g.GroupChannels; c++)
             for (int h = 0; h < g.H; h++)
             {
-                float* src = x + ((long)c * g.H + h) * g.W, dst = padded + ((long)c * hp + h + g.Pad) * wp;
-                if (g.Stride == 1)
+                float* src = x + ((long)c * g.H + h) * g.W, dst = padded + ((long)c * hp + h + g.PadTop) * wp;
+                if (g.StrideW == 1)
                 {
-                    ShortRuns.Copy(src, dst + g.Pad, g.W);
+                    ShortRuns.Copy(src, dst + g.PadLeft, g.W);
                     continue;
                 }
-                ShortRuns.Copy(src, row + g.Pad, g.W);
+                ShortRuns.Copy(src, row + g.PadLeft, g.W);
                 ShortRuns.CopyEven(row, dst, (wp + 1) / 2, row + wp + 32);
                 ShortRuns.CopyEven(row + 1, dst + (wp + 1) / 2, wp / 2, row + wp + 32);
             }
@@ -132,7 +158,7 @@ internal static unsafe class Direct
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Row<TK>(in ConvGeometry g, float* origin, int rows, int* offsets, float* packedW, float* yRow, int filters) where TK : IMicroKernel
     {
-        int mr = TK.MR, nr = TK.NR, half = nr / 2, k = g.K, reduction = k + 1, wp = g.W + 2 * g.Pad;
+        int mr = TK.MR, nr = TK.NR, half = nr / 2, k = g.K, reduction = k + 1, wp = g.PaddedW;
         nint plane = (nint)g.OutH * g.OutW;
         float* edge = stackalloc float[mr * nr];
         bool paired = g.OutW <= half;
@@ -141,7 +167,7 @@ internal static unsafe class Direct
             int cols = Math.Min(nr, g.OutW - j0);
             float* origin0 = origin + j0; // stride 2 reads its deinterleaved rows contiguously too
             // The second vector: the next columns of this row, or the first columns of the next output row.
-            float* origin1 = paired ? origin + (rows > 1 ? (nint)g.Stride * wp : 0) : origin0 + half;
+            float* origin1 = paired ? origin + (rows > 1 ? (nint)g.StrideH * wp : 0) : origin0 + half;
             for (int f0 = 0; f0 < filters; f0 += mr)
             {
                 int fs = Math.Min(mr, filters - f0);

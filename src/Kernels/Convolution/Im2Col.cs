@@ -5,20 +5,41 @@ using Kernels.Simd;
 namespace Kernels.Convolution;
 
 /// <summary>
-/// The geometry of one image's convolution, and the im2col rows / col2im transform over a range of output pixels.
-/// cols is K x count row-major, K = C*HH*WW (row k = (c, kh, kw)), column j = output pixel p0 + j
-/// (pixel p = i*Wout + jj). <c>cols[k, j] = x[c, i*s - pad + kh, jj*s - pad + kw]</c>, 0 outside the image.
+/// The geometry of one convolution, and the im2col rows / col2im transform of one group of one image over a range
+/// of output pixels. x has <see cref="Channels"/> channels in <see cref="Groups"/> groups of
+/// <see cref="GroupChannels"/> (the filters' C); the <see cref="Filters"/> filters fall into groups of
+/// <see cref="GroupFilters"/>. cols is K x count row-major, K = GroupChannels*HH*WW (row k = (c, kh, kw) within the
+/// group), column j = output pixel p0 + j (pixel p = i*Wout + jj).
+/// <c>cols[k, j] = x[c, i*sH - padTop + kh*dH, jj*sW - padLeft + kw*dW]</c>, 0 outside the image; the image pointer
+/// the methods take is the group's first channel.
 /// </summary>
 internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4 y)
 {
-    public readonly int C = x.C, H = x.H, W = x.W, KH = w.H, KW = w.W, Stride = p.Stride, Pad = p.Pad, OutH = y.H, OutW = y.W;
+    public readonly int Images = x.N, Filters = w.N, Channels = x.C, GroupChannels = w.C, Groups = p.Groups;
+    public readonly int H = x.H, W = x.W, KH = w.H, KW = w.W, StrideH = p.StrideH, StrideW = p.StrideW;
+    public readonly int PadTop = p.PadTop, PadBottom = p.PadBottom, PadLeft = p.PadLeft, PadRight = p.PadRight;
+    public readonly int DilationH = p.DilationH, DilationW = p.DilationW, OutH = y.H, OutW = y.W;
 
-    /// <summary>Rows of cols: C * HH * WW.</summary>
-    public int K => C * KH * KW;
+    /// <summary>Filters per group.</summary>
+    public int GroupFilters => Filters / Groups;
+    /// <summary>Rows of cols: GroupChannels * HH * WW.</summary>
+    public int K => GroupChannels * KH * KW;
     /// <summary>Output pixels per image: Hout * Wout.</summary>
     public int Pixels => OutH * OutW;
+    /// <summary>Floats of one input image (all groups): Channels * H * W.</summary>
+    public long InputImage => (long)Channels * H * W;
+    /// <summary>Floats of one output image (all groups): Filters * Pixels.</summary>
+    public long OutputImage => (long)Filters * Pixels;
+    /// <summary>Floats of one group's input channels within an image.</summary>
+    public long GroupInput => (long)GroupChannels * H * W;
+    /// <summary>No padding on any side.</summary>
+    public bool Unpadded => (PadTop | PadBottom | PadLeft | PadRight) == 0;
+    /// <summary>Padded extents: H + PadTop + PadBottom rows of W + PadLeft + PadRight columns.</summary>
+    public int PaddedH => H + PadTop + PadBottom;
+    /// <inheritdoc cref="PaddedH"/>
+    public int PaddedW => W + PadLeft + PadRight;
     /// <summary>A 1x1, stride-1, unpadded convolution reads x itself as cols (C x H*W).</summary>
-    public bool IsPointwise => KH == 1 && KW == 1 && Stride == 1 && Pad == 0;
+    public bool IsPointwise => KH == 1 && KW == 1 && StrideH == 1 && StrideW == 1 && Unpadded;
 
     /// <summary>
     /// Output pixels per chunk: about 1 MiB of cols (K x chunk floats), so it stays in L2 between im2col writing it
@@ -36,12 +57,12 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
         }
     }
 
-    /// <summary>Valid output columns [lo, hi) for filter column kw: those reading 0 &lt;= jj*s - pad + kw &lt; W.</summary>
+    /// <summary>Valid output columns [lo, hi) for the tap tw = kw*dW columns right: those reading 0 &lt;= jj*sW - padLeft + tw &lt; W.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private (int Lo, int Hi) ValidColumns(int kw)
+    private (int Lo, int Hi) ValidColumns(int tw)
     {
-        int lo = Math.Max(0, CeilDiv(Pad - kw, Stride));
-        int hi = Math.Min(OutW, CeilDiv(W + Pad - kw, Stride));
+        int lo = Math.Max(0, CeilDiv(PadLeft - tw, StrideW));
+        int hi = Math.Min(OutW, CeilDiv(W + PadLeft - tw, StrideW));
         return (lo, Math.Max(lo, hi));
     }
 
@@ -63,20 +84,20 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void FillRow(float* x, int k, int p0, int count, float* dst, int width, nint panelStride)
     {
-        int kw = k % KW, kh = k / KW % KH, c = k / (KW * KH);
+        int tw = k % KW * DilationW, th = k / KW % KH * DilationH, c = k / (KW * KH);
         if (IsShiftedCopy)
         {
-            FillRowShifted(x + (long)c * H * W, kh, kw, p0, count, dst, width, panelStride);
+            FillRowShifted(x + (long)c * H * W, th, tw, p0, count, dst, width, panelStride);
             return;
         }
-        (int lo, int hi) = ValidColumns(kw);
-        var to = new PanelCursor(dst, width, panelStride, x + (long)C * H * W);
+        (int lo, int hi) = ValidColumns(tw);
+        var to = new PanelCursor(dst, width, panelStride, x + GroupInput);
         // Output row i, column jj of pixel p, stepped run by run (no division per run).
         int i = p0 / OutW, jj = p0 % OutW;
         for (int left = count; left > 0; i++, jj = 0)
         {
             int run = Math.Min(OutW - jj, left);
-            int h = i * Stride - Pad + kh;
+            int h = i * StrideH - PadTop + th;
             if ((uint)h >= (uint)H)
             {
                 to.Zeros(run);
@@ -85,9 +106,9 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
             {
                 // Columns [a, b) read inside the row; the rest are padding zeros.
                 int a = Math.Min(Math.Max(lo, jj), jj + run), b = Math.Min(Math.Max(hi, jj), jj + run);
-                float* src = x + ((long)c * H + h) * W - Pad + kw;
+                float* src = x + ((long)c * H + h) * W - PadLeft + tw;
                 to.Zeros(a - jj);
-                to.Copy(src + (long)a * Stride, b - a, Stride);
+                to.Copy(src + (long)a * StrideW, b - a, StrideW);
                 to.Zeros(jj + run - b);
             }
             left -= run;
@@ -104,113 +125,95 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
     /// run, no copy) computes the same result.
     /// </summary>
     public bool ReadsPaddedCopy =>
-        !IsShiftedCopy && !IsPointwise && Pad > 0 && PaddedLength <= Math.Min(4L * C * H * W + (1 << 20), Scratch.MaxLength);
+        !IsShiftedCopy && !IsPointwise && !Unpadded && PaddedLength <= Math.Min(4L * GroupInput + (1 << 20), Scratch.MaxLength);
 
     /// <summary>
     /// Every window lies inside the image the forward im2col reads (the padded copy, or x itself when there is no
     /// padding), so FillRowFromPadded applies; otherwise FillRow bounds each run.
     /// </summary>
-    public bool WindowsInsideSource => ReadsPaddedCopy || (Pad == 0 && !IsShiftedCopy);
+    public bool WindowsInsideSource => ReadsPaddedCopy || (Unpadded && !IsShiftedCopy);
 
-    /// <summary>Floats of the padded copy: C x (H + 2 pad) x (W + 2 pad), plus one so stride-2 vector reads never leave it.</summary>
+    /// <summary>Floats of one group's padded copy: GroupChannels x PaddedH x PaddedW, plus one so stride-2 vector reads never leave it.</summary>
     public long PaddedLength
     {
         get
         {
             // Each padded extent fits an int (Geometry), so their product fits a long; times C it might not.
-            long plane = (H + 2L * Pad) * (W + 2L * Pad);
-            return plane > Scratch.MaxLength ? long.MaxValue : C * plane + 1;
+            long plane = (long)PaddedH * PaddedW;
+            return plane > Scratch.MaxLength ? long.MaxValue : GroupChannels * plane + 1;
         }
     }
 
-    /// <summary>
-    /// Throws <see cref="OutOfMemoryException"/> before anything is written when a buffer the forward pass needs
-    /// would exceed <see cref="Scratch.MaxLength"/>: the packed filters and a chunk of columns (the padded copy is
-    /// bounded by <see cref="ReadsPaddedCopy"/>).
-    /// </summary>
-    public void EnsureForwardScratchFits(int filters)
-    {
-        int reduction = IsPointwise ? K : K + 1, nr = GemmInternals.GemmBlocking.For(filters).NR;
-        Scratch.EnsureFits(Scratch.Role.Weights, GemmInternals.PrePacked.Length(filters, reduction));
-        Scratch.EnsureFits(Scratch.Role.Columns, (long)reduction * ((ChunkPixels + nr - 1L) / nr * nr));
-    }
-
-    /// <summary>As <see cref="EnsureForwardScratchFits"/> for the backward pass: W^T packed and a chunk of column gradients.</summary>
-    public void EnsureBackwardScratchFits(int filters)
-    {
-        Scratch.EnsureFits(Scratch.Role.Weights, GemmInternals.PrePacked.Length(K, filters));
-        Scratch.EnsureFits(Scratch.Role.Columns, (long)K * ChunkPixels);
-    }
-
-    /// <summary>Writes the zero-padded copy of image x to xp (<see cref="PaddedLength"/> floats).</summary>
+    /// <summary>Writes the zero-padded copy of one group's channels of an image x to xp (<see cref="PaddedLength"/> floats).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void PadImage(float* x, float* xp)
     {
-        int hp = H + 2 * Pad, wp = W + 2 * Pad;
+        int hp = PaddedH, wp = PaddedW;
         ShortRuns.Clear(xp, (int)PaddedLength); // fits an int: EnsureForwardScratchFits checked it against Scratch.MaxLength
-        for (int c = 0; c < C; c++)
+        for (int c = 0; c < GroupChannels; c++)
             for (int h = 0; h < H; h++)
-                ShortRuns.Copy(x + ((long)c * H + h) * W, xp + ((long)c * hp + h + Pad) * wp + Pad, W);
+                ShortRuns.Copy(x + ((long)c * H + h) * W, xp + ((long)c * hp + h + PadTop) * wp + PadLeft, W);
     }
 
     /// <summary>
     /// FillRow in panels from the padded copy xp (or from x itself when there is no padding): output row i of row
-    /// (c, kh, kw) reads xp[c, i*s + kh, kw + jj*s] for every jj, all inside xp.
+    /// (c, kh, kw) reads xp[c, i*sH + kh*dH, kw*dW + jj*sW] for every jj, all inside xp.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void FillRowFromPadded(float* xp, int k, int p0, int count, float* dst, int width, nint panelStride)
     {
-        int kw = k % KW, kh = k / KW % KH, c = k / (KW * KH), hp = H + 2 * Pad, wp = W + 2 * Pad;
-        var to = new PanelCursor(dst, width, panelStride, xp + (Pad > 0 ? PaddedLength : (long)C * H * W));
+        int tw = k % KW * DilationW, th = k / KW % KH * DilationH, c = k / (KW * KH), hp = PaddedH, wp = PaddedW;
+        var to = new PanelCursor(dst, width, panelStride, xp + (Unpadded ? GroupInput : PaddedLength));
         int i = p0 / OutW, jj = p0 % OutW;
         for (int left = count; left > 0; i++, jj = 0)
         {
             int run = Math.Min(OutW - jj, left);
-            to.Copy(xp + ((long)c * hp + i * Stride + kh) * wp + kw + (long)jj * Stride, run, Stride);
+            to.Copy(xp + ((long)c * hp + i * StrideH + th) * wp + tw + (long)jj * StrideW, run, StrideW);
             left -= run;
         }
         to.Zeros((count + width - 1) / width * width - count);
     }
 
     /// <summary>
-    /// Stride 1 and Wout = W ("same" padding, 2*pad = WW - 1): pixel p of row (c, kh, kw) reads plane c at the flat
-    /// offset p + (kh - pad)*W + (kw - pad), so the whole row is one contiguous copy (zeros where that offset leaves
+    /// Stride 1 and Wout = W ("same" padding, padLeft + padRight = dW*(WW - 1)): pixel p of row (c, kh, kw) reads plane c
+    /// at the flat offset p + (kh*dH - padTop)*W + (kw*dW - padLeft), so the whole row is one contiguous copy (zeros where that offset leaves
     /// the plane) plus a zero at each output row's padded columns. Per 512-pixel row that is 16 panel-sized copies and
     /// a few stores instead of one piece per output row and panel (x (8,64,56,56) forward, best of alternating runs:
     /// 91-101 -> 99-107 GFLOP/s).
     /// </summary>
-    public bool IsShiftedCopy => Stride == 1 && OutW == W;
+    public bool IsShiftedCopy => StrideH == 1 && StrideW == 1 && OutW == W;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe void FillRowShifted(float* plane, int kh, int kw, int p0, int count, float* dst, int width, nint panelStride)
+    private unsafe void FillRowShifted(float* plane, int th, int tw, int p0, int count, float* dst, int width, nint panelStride)
     {
-        (int jLo, int jHi, long shift) = ShiftedRange(kh, kw, p0, count);
+        (int jLo, int jHi, long shift) = ShiftedRange(th, tw, p0, count);
         var to = new PanelCursor(dst, width, panelStride, plane + (long)H * W);
         to.Zeros(jLo);
         to.Copy(plane + p0 + jLo + shift, jHi - jLo, 1);
         to.Zeros(count - jHi + (count + width - 1) / width * width - count);
-        ZeroWrappedColumns(kw, p0, count, dst, width, panelStride);
+        ZeroWrappedColumns(tw, p0, count, dst, width, panelStride);
     }
 
     /// <summary>
-    /// Flat offset of tap (kh, kw) in a shifted row, and the columns j in [jLo, jHi) of pixels [p0, p0 + count) that
-    /// read inside the plane (0 &lt;= p0 + j + shift &lt; H*W). In 64 bits: (kh - pad) * W can exceed an int.
+    /// Flat offset of the tap th rows down and tw columns right (kh*dH, kw*dW) in a shifted row, and the columns j in
+    /// [jLo, jHi) of pixels [p0, p0 + count) that read inside the plane (0 &lt;= p0 + j + shift &lt; H*W). In 64 bits:
+    /// (th - padTop) * W can exceed an int.
     /// </summary>
-    private (int JLo, int JHi, long Shift) ShiftedRange(int kh, int kw, int p0, int count)
+    private (int JLo, int JHi, long Shift) ShiftedRange(int th, int tw, int p0, int count)
     {
-        long shift = (long)(kh - Pad) * W + (kw - Pad), planeLength = (long)H * W;
+        long shift = (long)(th - PadTop) * W + (tw - PadLeft), planeLength = (long)H * W;
         long jLo = Math.Min(Math.Max(-shift - p0, 0), count), jHi = Math.Min(Math.Max(planeLength - shift - p0, jLo), count);
         return ((int)jLo, (int)jHi, shift);
     }
 
     /// <summary>
-    /// In a shifted row (see FillRowShifted), output columns jj that read left of the input row (jj &lt; pad - kw) or
-    /// right of it (jj &gt;= W + pad - kw) wrapped into the neighbouring input row: zero them.
+    /// In a shifted row (see FillRowShifted), output columns jj that read left of the input row (jj &lt; padLeft - tw) or
+    /// right of it (jj &gt;= W + padLeft - tw) wrapped into the neighbouring input row: zero them.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe void ZeroWrappedColumns(int kw, int p0, int count, float* dst, int width, nint panelStride)
+    private unsafe void ZeroWrappedColumns(int tw, int p0, int count, float* dst, int width, nint panelStride)
     {
-        long left = Math.Min(Pad - kw, W), right = Math.Max((long)W + Pad - kw, 0);
+        long left = Math.Min(PadLeft - tw, W), right = Math.Max((long)W + PadLeft - tw, 0);
         if (left <= 0 && right >= W) return;
         // Panels are a power of two wide (NR), so column j sits at (j >> log2 width) * panelStride + (j & (width - 1)).
         System.Diagnostics.Debug.Assert(panelStride == 0 || System.Numerics.BitOperations.IsPow2(width), "panel width must be a power of two");
@@ -282,39 +285,40 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void Col2ImAdd(float* dcols, int p0, int count, float* dx, int c0 = 0, int c1 = -1)
     {
-        if (c1 < 0) c1 = C;
+        if (c1 < 0) c1 = GroupChannels;
         dcols += (long)c0 * KH * KW * count;
         for (int c = c0; c < c1; c++)
         for (int kh = 0; kh < KH; kh++)
         for (int kw = 0; kw < KW; kw++, dcols += count)
         {
+            int th = kh * DilationH, tw = kw * DilationW;
             if (IsShiftedCopy)
             {
                 // The inverse of FillRowShifted: drop the wrapped columns, then one contiguous add.
-                (int jLo, int jHi, long shift) = ShiftedRange(kh, kw, p0, count);
-                ZeroWrappedColumns(kw, p0, count, dcols, count, 0);
+                (int jLo, int jHi, long shift) = ShiftedRange(th, tw, p0, count);
+                ZeroWrappedColumns(tw, p0, count, dcols, count, 0);
                 var plane = new Span<float>(dx + (long)c * H * W + p0 + jLo + shift, jHi - jLo);
                 TensorPrimitives.Add(plane, new ReadOnlySpan<float>(dcols + jLo, jHi - jLo), plane);
                 continue;
             }
-            (int lo, int hi) = ValidColumns(kw);
+            (int lo, int hi) = ValidColumns(tw);
             for (int p = p0, end = p0 + count; p < end;)
             {
                 int i = p / OutW, jj = p % OutW, run = Math.Min(OutW - jj, end - p);
-                int h = i * Stride - Pad + kh;
+                int h = i * StrideH - PadTop + th;
                 if ((uint)h < (uint)H)
                 {
                     float* src = dcols + (p - p0);
-                    float* dst = dx + ((long)c * H + h) * W - Pad + kw;
+                    float* dst = dx + ((long)c * H + h) * W - PadLeft + tw;
                     int a = Math.Max(jj, lo), b = Math.Min(jj + run, hi);
-                    if (Stride == 1 && b > a)
+                    if (StrideW == 1 && b > a)
                     {
                         var row = new Span<float>(dst + a, b - a);
                         TensorPrimitives.Add(row, new ReadOnlySpan<float>(src + (a - jj), b - a), row);
                     }
                     else
                     {
-                        for (int j = a; j < b; j++) dst[j * Stride] += src[j - jj];
+                        for (int j = a; j < b; j++) dst[(long)j * StrideW] += src[j - jj];
                     }
                 }
                 p += run;

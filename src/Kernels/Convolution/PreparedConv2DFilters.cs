@@ -9,9 +9,9 @@ namespace Kernels;
 /// </summary>
 public sealed class PreparedConv2DFilters
 {
-    internal PreparedConv2DFilters(Shape4 filterShape, Conv2DParams p, Conv2DAlgorithm algorithm, bool winograd, float[] data, float[] bias)
+    internal PreparedConv2DFilters(Shape4 filterShape, Conv2DParams p, Conv2DAlgorithm algorithm, Conv2DAlgorithm form, float[] data, float[] bias)
     {
-        (FilterShape, Params, Algorithm, Winograd, Data, Bias) = (filterShape, p, algorithm, winograd, data, bias);
+        (FilterShape, Params, Algorithm, Form, Data, Bias) = (filterShape, p, algorithm, form, data, bias);
     }
 
     /// <summary>(F, C, HH, WW) of the filters it was made from.</summary>
@@ -24,8 +24,11 @@ public sealed class PreparedConv2DFilters
     /// filters on large planes, else packed for direct or im2col, picked per call by the input's width).</summary>
     public Conv2DAlgorithm Algorithm { get; }
 
+    /// <summary>The algorithm whose form the filters are in (see <see cref="Convolution.IConvAlgorithm.FilterForm"/>).</summary>
+    internal Conv2DAlgorithm Form { get; }
+
     /// <summary>Whether the filters are Winograd-transformed (else packed GEMM panels with the bias).</summary>
-    internal bool Winograd { get; }
+    internal bool Winograd => Form == Conv2DAlgorithm.Winograd;
 
     /// <summary>Floats held (the prepared form is larger than the filters: Winograd keeps 36 / 9 times their size).</summary>
     public long Length => Data.LongLength + Bias.LongLength;

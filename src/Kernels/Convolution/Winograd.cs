@@ -17,10 +17,51 @@ namespace Kernels.Convolution;
 /// Blocks are sized from C and F alone so that a block's transformed data (36 x (C + F) floats per tile) stays near
 /// L2; threads take contiguous ranges of blocks, and every block is computed as on one thread.
 /// </summary>
-internal static unsafe class Winograd
+internal sealed unsafe class Winograd : IConvAlgorithm
 {
-    /// <summary>3x3 filters, stride 1, padding 0-2 (the input gradient then pads by 2 - pad, which must not crop).</summary>
-    public static bool Supports(Shape4 w, Conv2DParams p) => w.H == 3 && w.W == 3 && p.Stride == 1 && p.Pad <= 2;
+    public static readonly Winograd Instance = new();
+
+    private Winograd() { }
+
+    public Conv2DAlgorithm Kind => Conv2DAlgorithm.Winograd;
+    public Conv2DAlgorithm FilterForm => Conv2DAlgorithm.Winograd;
+    public string Requirement => "one group, dilation 1, the same padding on every side, 3x3 filters, stride 1 and pad 0-2";
+    bool IConvAlgorithm.Supports(Shape4 w, Conv2DParams p) => Supports(w, p);
+    long IConvAlgorithm.FilterLength(in ConvGeometry g) => FilterLength(g.Filters, g.Channels);
+    void IConvAlgorithm.PrepareFilters(in ConvGeometry g, float* w, float* b, float* dst, int degree) =>
+        TransformFilters(w, g.Filters, g.Channels, gradient: false, dst, degree);
+    void IConvAlgorithm.EnsureForwardScratchFits(in ConvGeometry g) => EnsureScratchFits(ForwardPlan(g));
+    void IConvAlgorithm.Forward(in ConvGeometry g, float* x, float* prepared, float* b, float* y, int degree) =>
+        Forward(ForwardPlan(g), x, prepared, b, y, degree);
+
+    private static Plan ForwardPlan(in ConvGeometry g) => new(new Shape4(g.Images, g.Channels, g.H, g.W), g.Filters, g.PadTop, g.OutH, g.OutW);
+
+    /// <summary>dx by Winograd is the forward Winograd of dout (F channels) into C channels, padded by 2 - pad.</summary>
+    private static Plan DataGradientPlan(in ConvGeometry g) =>
+        new(new Shape4(g.Images, g.Filters, g.OutH, g.OutW), g.Channels, 2 - g.PadTop, g.H, g.W);
+
+    void IConvAlgorithm.EnsureBackwardScratchFits(in ConvGeometry g)
+    {
+        Im2ColGemm.EnsureBackwardScratchFits(g);
+        EnsureScratchFits(DataGradientPlan(g));
+    }
+
+    /// <summary>db and dw as im2col computes them; dx as a forward Winograd of dout with the rotated, transposed filters.</summary>
+    void IConvAlgorithm.Backward(in ConvGeometry g, float* dout, float* x, float* w, float* dx, float* dw, float* db, int degree)
+    {
+        Im2ColGemm.BiasGradient(dout, db, g.Images, g.Filters, g.Pixels, degree);
+        float* u = Scratch.Get(Scratch.Role.Weights, FilterLength(g.Channels, g.Filters));
+        TransformFilters(w, g.Filters, g.Channels, gradient: true, u, degree);
+        Forward(DataGradientPlan(g), dout, u, null, dx, degree);
+        Im2ColGemm.BackwardFilter(g, dout, x, dw, degree);
+    }
+
+    /// <summary>
+    /// 3x3 filters, stride 1, the same padding 0-2 on every side (the input gradient then pads by 2 - pad, which must not
+    /// crop), dilation 1 and one group.
+    /// </summary>
+    public static bool Supports(Shape4 w, Conv2DParams p) =>
+        w.H == 3 && w.W == 3 && p.IsPlain && p.StrideH == 1 && p.PadTop <= 2;
 
     // ---- filter transform: U = G g G^T, packed as 36 A operands (outputs x inputs) ----
 

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Kernels.Simd;
 
 namespace Kernels.GemmInternals;
@@ -46,4 +48,34 @@ internal sealed record GemmBlocking(int MR, int NR, int KC, int MC, int NC)
         SimdWidth.Vector128 => Sse,
         _ => Scalar,
     };
+}
+
+/// <summary>Code that runs on one microkernel: the GEMM's loops, the pre-packed products, the direct convolution's rows.</summary>
+internal interface ITileAction
+{
+    /// <summary>Runs with microkernel <typeparamref name="TK"/>, whose tile and cache blocking are <paramref name="blocking"/>.</summary>
+    void Run<TK>(GemmBlocking blocking) where TK : IMicroKernel;
+}
+
+/// <summary>
+/// The one place that maps the process's vector width (and, with AVX-512, the product's M) to a microkernel:
+/// <see cref="GemmBlocking.For"/> picks the blocking, and this picks the kernel with that tile.
+/// </summary>
+internal static class MicroKernels
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Run<TAction>(int m, ref TAction action) where TAction : struct, ITileAction
+    {
+        GemmBlocking blocking = GemmBlocking.For(m);
+        switch (Isa.Width)
+        {
+            case SimdWidth.Vector512 when blocking == GemmBlocking.Avx512Narrow:
+                action.Run<MicroKernel8x2V<Vector512<float>, V512>>(blocking);
+                break;
+            case SimdWidth.Vector512: action.Run<MicroKernel12x2V<Vector512<float>, V512>>(blocking); break;
+            case SimdWidth.Vector256: action.Run<MicroKernel6x2V<Vector256<float>, V256>>(blocking); break;
+            case SimdWidth.Vector128: action.Run<MicroKernel6x2V<Vector128<float>, V128>>(blocking); break;
+            default: action.Run<MicroKernel6x2V<float, ScalarOps>>(blocking); break;
+        }
+    }
 }

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using Kernels.Simd;
 using Kernels.Threading;
 
@@ -31,16 +30,7 @@ internal static unsafe class GemmCore
             return;
         }
         var job = new Job<TA, TB>(packA, packB, m, n, k, alpha, beta, c, ldc, degree);
-        switch (Isa.Width)
-        {
-            case SimdWidth.Vector512 when GemmBlocking.For(m) == GemmBlocking.Avx512Narrow:
-                job.Run<MicroKernel8x2V<Vector512<float>, V512>>(GemmBlocking.Avx512Narrow);
-                break;
-            case SimdWidth.Vector512: job.Run<MicroKernel12x2V<Vector512<float>, V512>>(GemmBlocking.Avx512); break;
-            case SimdWidth.Vector256: job.Run<MicroKernel6x2V<Vector256<float>, V256>>(GemmBlocking.Avx2); break;
-            case SimdWidth.Vector128: job.Run<MicroKernel6x2V<Vector128<float>, V128>>(GemmBlocking.Sse); break;
-            default: job.Run<MicroKernel6x2V<float, ScalarOps>>(GemmBlocking.Scalar); break;
-        }
+        MicroKernels.Run(m, ref job);
     }
 
     /// <summary>k = 0: the product is empty, so C = beta * C (0 when beta is 0, without reading C).</summary>
@@ -55,7 +45,7 @@ internal static unsafe class GemmCore
     }
 
     private readonly struct Job<TA, TB>(TA packA, TB packB, int m, int n, int k, float alpha, float beta, float* c, nint ldc, int degree)
-        where TA : struct, IPackA where TB : struct, IPackB
+        : ITileAction where TA : struct, IPackA where TB : struct, IPackB
     {
         public int M => m;
 

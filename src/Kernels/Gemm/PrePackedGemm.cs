@@ -1,6 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using Kernels.Simd;
 
 namespace Kernels.GemmInternals;
 
@@ -27,16 +25,14 @@ internal static unsafe class PrePackedGemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(float* a, float* b, int m, int n, int k, float* c, nint ldc)
     {
-        switch (Isa.Width)
-        {
-            case SimdWidth.Vector512 when GemmBlocking.For(m) == GemmBlocking.Avx512Narrow:
-                Tiles<MicroKernel8x2V<Vector512<float>, V512>>(a, b, m, n, k, c, ldc, GemmBlocking.Avx512Narrow.KC);
-                break;
-            case SimdWidth.Vector512: Tiles<MicroKernel12x2V<Vector512<float>, V512>>(a, b, m, n, k, c, ldc, GemmBlocking.Avx512.KC); break;
-            case SimdWidth.Vector256: Tiles<MicroKernel6x2V<Vector256<float>, V256>>(a, b, m, n, k, c, ldc, GemmBlocking.Avx2.KC); break;
-            case SimdWidth.Vector128: Tiles<MicroKernel6x2V<Vector128<float>, V128>>(a, b, m, n, k, c, ldc, GemmBlocking.Sse.KC); break;
-            default: Tiles<MicroKernel6x2V<float, ScalarOps>>(a, b, m, n, k, c, ldc, GemmBlocking.Scalar.KC); break;
-        }
+        var product = new Product(a, b, m, n, k, c, ldc);
+        MicroKernels.Run(m, ref product);
+    }
+
+    private readonly struct Product(float* a, float* b, int m, int n, int k, float* c, nint ldc) : ITileAction
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Run<TK>(GemmBlocking blocking) where TK : IMicroKernel => Tiles<TK>(a, b, m, n, k, c, ldc, blocking.KC);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -4,7 +4,8 @@ using System.Runtime.InteropServices;
 namespace Kernels.Nn;
 
 /// <summary>
-/// Convolution layer: W (F, C, HH, WW), b (F); x (N, C, H, W) to (N, F, Hout, Wout). On <see cref="FastKernels"/>
+/// Convolution layer: W (F, C / groups, HH, WW), b (F); x (N, C, H, W) to (N, F, Hout, Wout), with the stride,
+/// padding, dilation and groups of its <see cref="Conv2DParams"/>. On <see cref="FastKernels"/>
 /// it keeps its filters prepared for <see cref="Algorithm"/> (<see cref="Conv2D.Prepare"/>) until W or b change
 /// (their <see cref="Parameter{T}.Version"/>), so repeated forward passes with the same weights skip the filter
 /// transform.
@@ -23,21 +24,23 @@ public sealed class Conv2DLayer<T> : Layer<T> where T : unmanaged, IFloatingPoin
         ArgumentNullException.ThrowIfNull(kernels);
         ArgumentNullException.ThrowIfNull(rng);
         p.Validate(nameof(p));
+        if (inChannels % p.Groups != 0) Guard.Throw(nameof(inChannels), $"inChannels ({inChannels}) must divide by p.Groups ({p.Groups}).");
+        if (filters % p.Groups != 0) Guard.Throw(nameof(filters), $"filters ({filters}) must divide by p.Groups ({p.Groups}).");
         _kernels = kernels;
         Params = p;
-        FilterShape = new Shape4(filters, inChannels, filterHeight, filterWidth);
-        W = new Parameter<T>(name, [filters, inChannels, filterHeight, filterWidth], isWeight: true);
+        FilterShape = new Shape4(filters, inChannels / p.Groups, filterHeight, filterWidth);
+        W = new Parameter<T>(name, [filters, inChannels / p.Groups, filterHeight, filterWidth], isWeight: true);
         B = new Parameter<T>(biasName ?? name + ".b", [filters], isWeight: false);
         W.InitNormal(rng, weightScale);
     }
 
-    /// <summary>Filters (F, C, HH, WW).</summary>
+    /// <summary>Filters (F, C / groups, HH, WW).</summary>
     public Parameter<T> W { get; }
     /// <summary>Bias (F).</summary>
     public Parameter<T> B { get; }
-    /// <summary>Stride and padding.</summary>
+    /// <summary>Stride, padding, dilation and groups.</summary>
     public Conv2DParams Params { get; }
-    /// <summary>(F, C, HH, WW).</summary>
+    /// <summary>(F, C / groups, HH, WW).</summary>
     public Shape4 FilterShape { get; }
 
     /// <summary>The convolution algorithm (Auto by default); kernel sets with a single algorithm ignore it.</summary>

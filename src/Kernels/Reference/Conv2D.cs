@@ -4,14 +4,16 @@ namespace Kernels.Reference;
 
 /// <summary>
 /// Oracle 2-D convolution (cross-correlation, as in every CNN library): textbook loops over the zero-padded
-/// input, never optimised. x (N, C, H, W), w (F, C, HH, WW), b (F), y (N, F, Hout, Wout) with
-/// <c>Hout = floor((H + 2*pad - HH) / stride) + 1</c> (see <see cref="Geometry.OutputSize"/>).
+/// input, never optimised. x (N, C, H, W), w (F, C / G, HH, WW), b (F), y (N, F, Hout, Wout) with G = p.Groups and
+/// <c>Hout = floor((H + padTop + padBottom - dilationH (HH - 1) - 1) / strideH) + 1</c> (see
+/// <see cref="Geometry.Conv2DOutput"/>). Filter f belongs to group f / (F / G) and sees that group's C / G channels.
 /// </summary>
 public static class Conv2D
 {
     /// <summary>
-    /// <c>y[n,f,i,j] = b[f] + sum_{c,p,q} xpad[n, c, i*stride + p, j*stride + q] * w[f,c,p,q]</c> over the zero-padded
-    /// input: padding taps are multiplied like any other (IEEE: <c>0 * inf</c> is NaN), as the seed's <c>np.pad</c> did.
+    /// <c>y[n,f,i,j] = b[f] + sum_{c,p,q} xpad[n, g*C/G + c, i*sH + p*dH, j*sW + q*dW] * w[f,c,p,q]</c> with g the group of
+    /// f, over the zero-padded input: padding taps are multiplied like any other (IEEE: <c>0 * inf</c> is NaN), as the
+    /// seed's <c>np.pad</c> did.
     /// </summary>
     public static void Forward<T>(ReadOnlyNchwSpan<T> x, ReadOnlyNchwSpan<T> w, ReadOnlySpan<T> b, Conv2DParams p, NchwSpan<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -21,27 +23,29 @@ public static class Conv2D
         Guard.NoOverlap(y.Span, w.Span, nameof(y), nameof(w));
         Guard.NoOverlap(y.Span, b, nameof(y), nameof(b));
         Shape4 ys = y.Shape;
+        int groupChannels = w.Shape.C, groupFilters = w.Shape.N / p.Groups;
         for (int n = 0; n < ys.N; n++)
         for (int f = 0; f < ys.C; f++)
         for (int i = 0; i < ys.H; i++)
         for (int j = 0; j < ys.W; j++)
         {
             T sum = T.Zero;
-            for (int c = 0; c < x.Shape.C; c++)
+            for (int c = 0; c < groupChannels; c++)
             for (int pi = 0; pi < w.Shape.H; pi++)
             for (int qj = 0; qj < w.Shape.W; qj++)
             {
-                sum += Padded(x, n, c, i * p.Stride - p.Pad + pi, j * p.Stride - p.Pad + qj) * w[f, c, pi, qj];
+                (int h, int v) = Tap(p, i, j, pi, qj);
+                sum += Padded(x, n, f / groupFilters * groupChannels + c, h, v) * w[f, c, pi, qj];
             }
             y[n, f, i, j] = sum + b[f];
         }
     }
 
     /// <summary>
-    /// Gradients of the forward pass given dout (N, F, Hout, Wout): dx (N, C, H, W), dw (F, C, HH, WW) and
+    /// Gradients of the forward pass given dout (N, F, Hout, Wout): dx (N, C, H, W), dw (F, C / G, HH, WW) and
     /// db (F) are overwritten (not accumulated into). <c>db[f] = sum dout[:, f]</c>,
-    /// <c>dw[f,c,p,q] = sum dout[n,f,i,j] * xpad[n,c,i*s+p,j*s+q]</c> (padding zeros multiplied, as forward), dx
-    /// scatters <c>w * dout</c> back onto x (the padding's share is dropped).
+    /// <c>dw[f,c,p,q] = sum dout[n,f,i,j] * xpad[n, g*C/G + c, i*sH + p*dH, j*sW + q*dW]</c> (padding zeros multiplied, as
+    /// forward), dx scatters <c>w * dout</c> back onto x (the padding's share is dropped).
     /// </summary>
     public static void Backward<T>(ReadOnlyNchwSpan<T> dout, ReadOnlyNchwSpan<T> x, ReadOnlyNchwSpan<T> w, Conv2DParams p,
         NchwSpan<T> dx, NchwSpan<T> dw, Span<T> db)
@@ -56,6 +60,7 @@ public static class Conv2D
         dw.Span.Clear();
         db.Clear();
         Shape4 ys = dout.Shape;
+        int groupChannels = w.Shape.C, groupFilters = w.Shape.N / p.Groups;
         for (int n = 0; n < ys.N; n++)
         for (int f = 0; f < ys.C; f++)
         for (int i = 0; i < ys.H; i++)
@@ -63,19 +68,24 @@ public static class Conv2D
         {
             T g = dout[n, f, i, j];
             db[f] += g;
-            for (int c = 0; c < x.Shape.C; c++)
+            for (int c = 0; c < groupChannels; c++)
             for (int pi = 0; pi < w.Shape.H; pi++)
             for (int qj = 0; qj < w.Shape.W; qj++)
             {
-                int h = i * p.Stride - p.Pad + pi, v = j * p.Stride - p.Pad + qj;
-                dw[f, c, pi, qj] += g * Padded(x, n, c, h, v);
+                (int h, int v) = Tap(p, i, j, pi, qj);
+                int channel = f / groupFilters * groupChannels + c;
+                dw[f, c, pi, qj] += g * Padded(x, n, channel, h, v);
                 if (h >= 0 && h < x.Shape.H && v >= 0 && v < x.Shape.W) // dx of a padding zero is dropped
-                    dx[n, c, h, v] += g * w[f, c, pi, qj];
+                    dx[n, channel, h, v] += g * w[f, c, pi, qj];
             }
         }
     }
 
-    /// <summary>xpad[n, c, h + pad, v + pad]: x inside its bounds, zero in the padding.</summary>
+    /// <summary>The input row and column (in x's coordinates, negative or past the end in the padding) tap (pi, qj) of output (i, j) reads.</summary>
+    private static (int H, int V) Tap(Conv2DParams p, int i, int j, int pi, int qj) =>
+        (i * p.StrideH - p.PadTop + pi * p.DilationH, j * p.StrideW - p.PadLeft + qj * p.DilationW);
+
+    /// <summary>xpad[n, c, h + padTop, v + padLeft]: x inside its bounds, zero in the padding.</summary>
     private static T Padded<T>(ReadOnlyNchwSpan<T> x, int n, int c, int h, int v) where T : unmanaged, IFloatingPointIeee754<T> =>
         h >= 0 && h < x.Shape.H && v >= 0 && v < x.Shape.W ? x[n, c, h, v] : T.Zero;
 

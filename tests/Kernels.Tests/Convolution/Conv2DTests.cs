@@ -33,29 +33,30 @@ public sealed class ConvPropertyAttribute : FsCheck.Xunit.PropertyAttribute
 [Trait("Category", "Kernel")]
 public class Conv2DTests
 {
-    private sealed record Data(float[] X, float[] W, float[] B, float[] Dout);
+    internal sealed record Data(float[] X, float[] W, float[] B, float[] Dout);
 
-    private static Data Make(ConvCase k) => new(TestData.Floats(k.Seed, k.X.Length), TestData.Floats(k.Seed + 1, k.Filter.Length),
+    internal static Data Make(IConvProblem k) => new(TestData.Floats(k.Seed, k.X.Length), TestData.Floats(k.Seed + 1, k.Filter.Length),
         TestData.Floats(k.Seed + 2, k.F), TestData.Floats(k.Seed + 3, k.Y.Length));
 
     /// <summary>The algorithms that follow the IEEE sum rule (Winograd has its own bound: WinogradTests).</summary>
     public static IEnumerable<Conv2DAlgorithm> SumRuleAlgorithms(ConvCase k) =>
         Kernels.Convolution.Direct.Supports(k.Filter, k.P) ? [Conv2DAlgorithm.Im2ColGemm, Conv2DAlgorithm.Direct] : [Conv2DAlgorithm.Im2ColGemm];
 
-    private static float[] Forward(ConvCase k, Data d, int degree, Guarded? y = null, Conv2DAlgorithm algorithm = Conv2DAlgorithm.Im2ColGemm)
+    internal static float[] Forward(IConvProblem k, Data d, int degree, Guarded? y = null, Conv2DAlgorithm algorithm = Conv2DAlgorithm.Im2ColGemm)
     {
         y ??= new Guarded(k.Y.Length);
         Conv2D.Forward(new ReadOnlyNchwSpan<float>(d.X, k.X), new ReadOnlyNchwSpan<float>(d.W, k.Filter), d.B, k.P, new NchwSpan<float>(y.Span, k.Y), degree, algorithm);
         return y.ToArray();
     }
 
-    private static (float[] Dx, float[] Dw, float[] Db) Backward(ConvCase k, Data d, int degree, Guarded? dx = null, Guarded? dw = null, Guarded? db = null)
+    internal static (float[] Dx, float[] Dw, float[] Db) Backward(IConvProblem k, Data d, int degree, Guarded? dx = null, Guarded? dw = null, Guarded? db = null,
+        Conv2DAlgorithm algorithm = Conv2DAlgorithm.Im2ColGemm)
     {
         dx ??= new Guarded(k.X.Length);
         dw ??= new Guarded(k.Filter.Length);
         db ??= new Guarded(k.F);
         Conv2D.Backward(new ReadOnlyNchwSpan<float>(d.Dout, k.Y), new ReadOnlyNchwSpan<float>(d.X, k.X), new ReadOnlyNchwSpan<float>(d.W, k.Filter), k.P,
-            new NchwSpan<float>(dx.Span, k.X), new NchwSpan<float>(dw.Span, k.Filter), db.Span, degree, Conv2DAlgorithm.Im2ColGemm);
+            new NchwSpan<float>(dx.Span, k.X), new NchwSpan<float>(dw.Span, k.Filter), db.Span, degree, algorithm);
         return (dx.ToArray(), dw.ToArray(), db.ToArray());
     }
 

@@ -10,7 +10,10 @@ using Kernels.Reference;
 public class GradientCheckTests
 {
     [GradCheckProperty]
-    public void Conv2D_backward_matches_numerical_gradient(ConvCase k)
+    public void Conv2D_backward_matches_numerical_gradient(ConvCase k) => CheckConv2D(k);
+
+    /// <summary>The conv oracle's dx, dw and db against central differences of <c>sum(y .* dout)</c>.</summary>
+    internal static void CheckConv2D(IConvProblem k)
     {
         double[] x = TestData.Doubles(k.Seed, k.X.Length), w = TestData.Doubles(k.Seed + 1, k.Filter.Length);
         double[] b = TestData.Doubles(k.Seed + 2, k.F), dout = TestData.Doubles(k.Seed + 3, k.Y.Length);

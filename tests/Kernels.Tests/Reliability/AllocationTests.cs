@@ -40,6 +40,13 @@ public class AllocationTests
         int[] batchLabels = TestData.Labels(14, 16, 10);
         var adam = new Adam<float>();
         PreparedConv2DFilters prepared = Conv2D.Prepare(new(w, cs.Filter), b, cs.P);
+        // MobileNet's depthwise 3x3 stride 2 (multiplier 2) and a ResNeXt-like grouped 3x3 with dilation 2.
+        var dws = new Convolution.ParamsCase(2, 16, 1, 2, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1);
+        var grs = new Convolution.ParamsCase(2, 8, 4, 4, 14, 14, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1);
+        float[] qx = TestData.Floats(15, grs.X.Length), qw = TestData.Floats(16, grs.Filter.Length), qb = TestData.Floats(17, grs.F);
+        float[] qy = new float[grs.Y.Length], qdx = new float[qx.Length], qdw = new float[qw.Length], qdb = new float[grs.F];
+        float[] vx = TestData.Floats(18, dws.X.Length), vw = TestData.Floats(19, dws.Filter.Length), vb = TestData.Floats(20, dws.F);
+        float[] vy = new float[dws.Y.Length], vdx = new float[vx.Length], vdw = new float[vw.Length], vdb = new float[dws.F];
         return new()
         {
             ["conv forward"] = d => Conv2D.Forward(new(x, cs.X), new(w, cs.Filter), b, cs.P, new(y, cs.Y), d, Conv2DAlgorithm.Im2ColGemm),
@@ -51,6 +58,16 @@ public class AllocationTests
             ["conv direct"] = d => Conv2D.Forward(new(x, cs.X), new(w, cs.Filter), b, cs.P, new(y, cs.Y), d, Conv2DAlgorithm.Direct),
             ["conv prepared"] = d => Conv2D.Forward(new(x, cs.X), prepared, new(y, cs.Y), d),
             ["conv backward"] = d => Conv2D.Backward(new(y, cs.Y), new(x, cs.X), new(w, cs.Filter), cs.P, new(dx, cs.X), new(dw, cs.Filter), db, d),
+            ["conv depthwise"] = d =>
+            {
+                Conv2D.Forward(new(vx, dws.X), new(vw, dws.Filter), vb, dws.P, new(vy, dws.Y), d);
+                Conv2D.Backward(new(vy, dws.Y), new(vx, dws.X), new(vw, dws.Filter), dws.P, new(vdx, dws.X), new(vdw, dws.Filter), vdb, d);
+            },
+            ["conv grouped dilated"] = d =>
+            {
+                Conv2D.Forward(new(qx, grs.X), new(qw, grs.Filter), qb, grs.P, new(qy, grs.Y), d);
+                Conv2D.Backward(new(qy, grs.Y), new(qx, grs.X), new(qw, grs.Filter), grs.P, new(qdx, grs.X), new(qdw, grs.Filter), qdb, d);
+            },
             ["conv one image"] = d =>
             {
                 Conv2D.Forward(new(ox, one.X), new(ow, one.Filter), odb, one.P, new(oy, one.Y), d);

@@ -11,6 +11,7 @@ public static class GuardArbitraries
     public static Arbitrary<Placement> Placement() => Arb.From(Gen.Elements(GuardPage.Placement.AtEnd, GuardPage.Placement.AtStart));
     public static Arbitrary<GemmCase> Gemm() => GemmArbitraries.Gemm();
     public static Arbitrary<ConvCase> Conv() => Convolution.ConvArbitraries.Conv();
+    public static Arbitrary<Convolution.ParamsCase> Params() => Convolution.ParamsArbitraries.Params();
     public static Arbitrary<PoolCase> Pool() => Pooling.PoolArbitraries.Pool();
     public static Arbitrary<MatCase> Mat() => DenseArbitraries.Mat();
 }
@@ -50,9 +51,12 @@ public class GuardPageTests
     }
 
     [GuardProperty]
-    public void Conv_forward_and_backward_stay_inside_their_spans(ConvCase k, Placement at)
+    public void Conv_forward_and_backward_stay_inside_their_spans(ConvCase k, Placement at) => ConvStaysInside(k, Algorithms(k), at);
+
+    /// <summary>Forward and backward of every given algorithm at degrees 1 and 2 with each span against a guard page.</summary>
+    private static void ConvStaysInside(IConvProblem k, IEnumerable<Conv2DAlgorithm> algorithms, Placement at)
     {
-        foreach (Conv2DAlgorithm algorithm in Algorithms(k))
+        foreach (Conv2DAlgorithm algorithm in algorithms)
         foreach (int d in new[] { 1, 2 })
         {
             using GuardPage x = G(k.X.Length, at, k.Seed), w = G(k.Filter.Length, at, k.Seed + 1), b = G(k.F, at, k.Seed + 2), y = G(k.Y.Length, at, 0);
@@ -63,6 +67,11 @@ public class GuardPageTests
             Assert.True(float.IsFinite(db.Span[0]));
         }
     }
+
+    /// <summary>Groups, dilation, per-axis stride, asymmetric padding and depthwise, on every algorithm that applies.</summary>
+    [GuardProperty]
+    public void Conv_with_groups_and_dilation_stays_inside_its_spans(Convolution.ParamsCase k, Placement at) =>
+        ConvStaysInside(k, Convolution.ConvParamsTests.Algorithms(k), at);
 
     [GuardProperty]
     public void Pooling_stays_inside_its_spans(PoolCase k, Placement at)
@@ -144,11 +153,19 @@ public class ScratchGuardTests
     }
 
     [GuardProperty]
-    public void Conv_stays_inside_its_scratch(ConvCase k, Placement at)
+    public void Conv_stays_inside_its_scratch(ConvCase k, Placement at) => ConvStaysInsideScratch(k, GuardPageTests.Algorithms(k), at);
+
+    /// <summary>Groups, dilation, per-axis stride, asymmetric padding and depthwise, on every algorithm that applies.</summary>
+    [GuardProperty]
+    public void Conv_with_groups_and_dilation_stays_inside_its_scratch(Convolution.ParamsCase k, Placement at) =>
+        ConvStaysInsideScratch(k, Convolution.ConvParamsTests.Algorithms(k), at);
+
+    /// <summary>Every given algorithm, forward and backward, with its scratch against guard pages: the same bits as unguarded.</summary>
+    private static void ConvStaysInsideScratch(IConvProblem k, IEnumerable<Conv2DAlgorithm> algorithms, Placement at)
     {
         float[] x = TestData.Floats(k.Seed, k.X.Length), w = TestData.Floats(k.Seed + 1, k.Filter.Length), b = TestData.Floats(k.Seed + 2, k.F);
         float[] dout = TestData.Floats(k.Seed + 3, k.Y.Length);
-        foreach (Conv2DAlgorithm algorithm in GuardPageTests.Algorithms(k))
+        foreach (Conv2DAlgorithm algorithm in algorithms)
         {
             float[][] plain = Run(1, algorithm);
             foreach (int degree in new[] { 1, 2 })

@@ -4,8 +4,19 @@ using Kernels;
 
 namespace Kernels.Tests;
 
+/// <summary>What the convolution tests need of a generated problem: its shapes, parameters and data seed.</summary>
+public interface IConvProblem
+{
+    Shape4 X { get; }
+    Shape4 Filter { get; }
+    Conv2DParams P { get; }
+    Shape4 Y { get; }
+    int F { get; }
+    int Seed { get; }
+}
+
 /// <summary>A convolution problem, valid by construction: H + 2*Pad &gt;= HH and W + 2*Pad &gt;= WW.</summary>
-public sealed record ConvCase(int N, int C, int H, int W, int F, int HH, int WW, int Stride, int Pad, int Seed)
+public sealed record ConvCase(int N, int C, int H, int W, int F, int HH, int WW, int Stride, int Pad, int Seed) : IConvProblem
 {
     public Shape4 X => new(N, C, H, W);
     public Shape4 Filter => new(F, C, HH, WW);
