@@ -36,11 +36,11 @@ public static class Relu
         // Clears the lanes where x <= 0 (-0 too) and keeps every other lane's bits: a NaN comes out as the very same
         // NaN, payload and sign included, as in the reference. (TensorPrimitives.Max(x, 0) quiets signalling NaNs
         // on AVX-512.)
-        public static TVec Invoke<TVec, TOps>(TVec x) where TVec : struct where TOps : IVectorOps<TVec> => TOps.AndNot(x, TOps.AtMostZero(x));
+        public TVec Invoke<TVec, TOps>(TVec x) where TVec : struct where TOps : IVectorOps<TVec> => TOps.AndNot(x, TOps.AtMostZero(x));
     }
 
     private readonly struct BackwardOp : IBinaryOp
     {
-        public static TVec Invoke<TVec, TOps>(TVec x, TVec dout) where TVec : struct where TOps : IVectorOps<TVec> => TOps.WherePositive(x, dout);
+        public TVec Invoke<TVec, TOps>(TVec x, TVec dout) where TVec : struct where TOps : IVectorOps<TVec> => TOps.WherePositive(x, dout);
     }
 }
