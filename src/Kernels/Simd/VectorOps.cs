@@ -37,6 +37,8 @@ internal interface IVectorOps<TVec> where TVec : struct
     static abstract TVec And(TVec a, TVec b);
     static abstract TVec AndNot(TVec a, TVec notMask);
     static abstract TVec Or(TVec a, TVec b);
+    /// <summary>The sum of the lanes (in the runtime's fixed order).</summary>
+    static abstract float Sum(TVec x);
     /// <summary>IEEE 754-2019 minimum: NaN if either is NaN, -0 under +0.</summary>
     static abstract TVec Min(TVec a, TVec b);
     static abstract TVec Abs(TVec x);
@@ -92,6 +94,7 @@ internal readonly struct V512 : IVectorOps<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> GreaterThan(Vector512<float> a, Vector512<float> b) => Vector512.GreaterThan(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Select(Vector512<float> mask, Vector512<float> ifTrue, Vector512<float> ifFalse) => Vector512.ConditionalSelect(mask, ifTrue, ifFalse);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Exp(Vector512<float> x) => Vector512.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector512<float> x) => Vector512.Sum(x);
     // .NET has no 512-bit gather intrinsic: two 256-bit ones.
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe Vector512<float> Gather(float* source, int stride, int count)
     {
@@ -142,6 +145,7 @@ internal readonly struct V256 : IVectorOps<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> GreaterThan(Vector256<float> a, Vector256<float> b) => Vector256.GreaterThan(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Select(Vector256<float> mask, Vector256<float> ifTrue, Vector256<float> ifFalse) => Vector256.ConditionalSelect(mask, ifTrue, ifFalse);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Exp(Vector256<float> x) => Vector256.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector256<float> x) => Vector256.Sum(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe Vector256<float> Gather(float* source, int stride, int count) =>
         Avx2.GatherVector256(source, Vector256.Min(Vector256<int>.Indices, Vector256.Create(count - 1)) * stride, 4);
 
@@ -185,6 +189,7 @@ internal readonly struct V128 : IVectorOps<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> GreaterThan(Vector128<float> a, Vector128<float> b) => Vector128.GreaterThan(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Select(Vector128<float> mask, Vector128<float> ifTrue, Vector128<float> ifFalse) => Vector128.ConditionalSelect(mask, ifTrue, ifFalse);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Exp(Vector128<float> x) => Vector128.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector128<float> x) => Vector128.Sum(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe Vector128<float> Gather(float* source, int stride, int count) =>
         Avx2.IsSupported ? Avx2.GatherVector128(source, Vector128.Min(Vector128<int>.Indices, Vector128.Create(count - 1)) * stride, 4)
         : Vector128.Create(source[0], source[Math.Min(1, count - 1) * stride], source[Math.Min(2, count - 1) * stride], source[Math.Min(3, count - 1) * stride]);
@@ -233,6 +238,7 @@ internal readonly struct ScalarOps : IVectorOps<float>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float GreaterThan(float a, float b) => a > b ? AllOnes : 0f;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Select(float mask, float ifTrue, float ifFalse) => Or(And(mask, ifTrue), AndNot(ifFalse, mask));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Exp(float x) => MathF.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(float x) => x;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe float Gather(float* source, int stride, int count) => *source;
     // One lane: [lo, hi] has two elements, so "even" is lo and "odd" is hi; zipping is the inverse.
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Even(float lo, float hi) => lo;
