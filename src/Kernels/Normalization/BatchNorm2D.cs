@@ -135,16 +135,21 @@ public static unsafe class BatchNorm2D
         {
             long m = (long)s.N * s.PlaneLength;
             float mean = savedMean[c];
-            double invStd = savedInvStd[c], sumDout = 0, sumDoutCentered = 0;
+            double invStd = savedInvStd[c], sumDout = 0, sumDoutCentered = 0, sumCentered = 0;
             for (int n = 0; n < s.N; n++)
             {
-                (double d1, double d2) = PlaneSums.CenteredDot(Plane(dout, s, n, c), Plane(x, s, n, c), mean);
+                (double d1, double d2, double d3) = PlaneSums.CenteredDot(Plane(dout, s, n, c), Plane(x, s, n, c), mean);
                 sumDout += d1;
                 sumDoutCentered += d2;
+                sumCentered += d3;
             }
-            double dg = sumDoutCentered * invStd, k = gamma[c] * invStd;
-            // dx = k dout + (x - mean) c2 + c3: the per-element work is two fused multiply-adds.
-            var op = new GradientOp(mean, (float)k, (float)(-k * invStd * dg / m), (float)(-k * sumDout / m));
+            // The saved mean is the batch mean rounded to float; for a mean of 1e4 that rounding (up to 5e-4) can be
+            // a good part of the spread. delta = sum (x - mean) / M restores the exact mean, so the gradient is that
+            // of the forward pass actually computed (which normalized about the exact mean).
+            double delta = sumCentered / m;
+            double dg = (sumDoutCentered - delta * sumDout) * invStd, k = gamma[c] * invStd, c2 = -k * invStd * dg / m;
+            // dx = k dout + ((x - mean) - delta) c2 + c3: the per-element work is two fused multiply-adds.
+            var op = new GradientOp(mean, (float)k, (float)c2, (float)(-k * sumDout / m - delta * c2));
             for (int n = 0; n < s.N; n++) ElementwiseDriver.Binary(Plane(x, s, n, c), Plane(dout, s, n, c), WritablePlane(dx, s, n, c), 1, op);
             dgamma[c] = (float)dg;
             dbeta[c] = (float)sumDout;

@@ -23,8 +23,8 @@ internal static class PlaneSums
         : Isa.Width >= SimdWidth.Vector128 ? Centered<Vector128<float>, V128>(x, shift)
         : Centered<float, ScalarOps>(x, shift);
 
-    /// <summary><c>sum a</c> and <c>sum a (x - shift)</c>.</summary>
-    public static (double Sum, double SumOfProducts) CenteredDot(ReadOnlySpan<float> a, ReadOnlySpan<float> x, float shift) =>
+    /// <summary><c>sum a</c>, <c>sum a (x - shift)</c> and <c>sum (x - shift)</c>.</summary>
+    public static (double Sum, double SumOfProducts, double SumCentered) CenteredDot(ReadOnlySpan<float> a, ReadOnlySpan<float> x, float shift) =>
         Isa.Width >= SimdWidth.Vector512 ? CenteredDot<Vector512<float>, V512>(a, x, shift)
         : Isa.Width >= SimdWidth.Vector256 ? CenteredDot<Vector256<float>, V256>(a, x, shift)
         : Isa.Width >= SimdWidth.Vector128 ? CenteredDot<Vector128<float>, V128>(a, x, shift)
@@ -60,31 +60,34 @@ internal static class PlaneSums
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (double, double) CenteredDot<TVec, TOps>(ReadOnlySpan<float> a, ReadOnlySpan<float> x, float shift)
+    private static (double, double, double) CenteredDot<TVec, TOps>(ReadOnlySpan<float> a, ReadOnlySpan<float> x, float shift)
         where TVec : struct where TOps : IVectorOps<TVec>
     {
         int w = TOps.Count, i = 0, n = x.Length;
-        double sum = 0, products = 0;
+        double sum = 0, products = 0, centered = 0;
         TVec s = TOps.Broadcast(shift);
         ref float a0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(a);
         ref float x0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
         while (i <= n - w)
         {
-            TVec a1 = TOps.Zero, a2 = TOps.Zero;
+            TVec a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
             for (int end = Math.Min(n - w, i + (ChunkVectors - 1) * w); i <= end; i += w)
             {
-                TVec g = TOps.Load(in Unsafe.Add(ref a0, i));
+                TVec g = TOps.Load(in Unsafe.Add(ref a0, i)), d = TOps.Subtract(TOps.Load(in Unsafe.Add(ref x0, i)), s);
                 a1 = TOps.Add(a1, g);
-                a2 = TOps.MultiplyAdd(g, TOps.Subtract(TOps.Load(in Unsafe.Add(ref x0, i)), s), a2);
+                a2 = TOps.MultiplyAdd(g, d, a2);
+                a3 = TOps.Add(a3, d);
             }
             sum += TOps.Sum(a1);
             products += TOps.Sum(a2);
+            centered += TOps.Sum(a3);
         }
         for (; i < n; i++)
         {
             sum += a[i];
             products += a[i] * (x[i] - shift);
+            centered += x[i] - shift;
         }
-        return (sum, products);
+        return (sum, products, centered);
     }
 }

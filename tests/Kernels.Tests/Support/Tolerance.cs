@@ -110,4 +110,35 @@ public static class Tolerance
         /// <summary>dx = dout * f'(x) rounds once more than f'(x) alone: one ulp more.</summary>
         public static double WithDout(double backwardUlps) => backwardUlps + 1;
     }
+
+    /// <summary>
+    /// Batch normalization against the double oracle. Each float sum in the kernel runs at most 64 terms per lane
+    /// before it is flushed into double, plus at most 15 lane additions (<c>PlaneSums</c>): relative error at most
+    /// 80 u of the sum of |terms|. Hence the corrected mean is off by at most 80 u mean|x - mean| &lt;= 80 u sigma
+    /// (Cauchy-Schwarz), the variance by 80 u relative and invStd by 40 u; the per-element FMA, the split mean and the
+    /// rounding of the coefficients add a few u. 96 u covers these with 16 u to spare; the bounds are per element.
+    /// </summary>
+    public static class BatchNorm
+    {
+        private const double K = 96 * FloatUnitRoundoff;
+
+        /// <summary>y = gamma xhat + beta: the statistics' error scales gamma (|xhat| + 1), the last roundings |y|.</summary>
+        public static double Output(double gamma, double xhat, double y) => K * Math.Abs(gamma) * (Math.Abs(xhat) + 1) + 2 * FloatUnitRoundoff * Math.Abs(y) + 1e-35;
+
+        /// <summary>The saved mean: its own rounding (0.5 u |mean|) and the sums' error (80 u sigma).</summary>
+        public static double Mean(double mean, double sigma) => K * (Math.Abs(mean) + sigma) + 1e-35;
+
+        /// <summary>invStd and the running statistics, relative.</summary>
+        public static double Relative(double value) => K * Math.Abs(value) + 1e-35;
+
+        /// <summary>
+        /// dx = k (dout - dbeta / M - xhat dgamma / M), k = gamma invStd: the sums err by 80 u of mean|dout| and of
+        /// mean|dout xhat|, the two FMAs and the coefficients by a few u of each term.
+        /// </summary>
+        public static double Dx(double k, double dout, double meanAbsDout, double xhat, double meanAbsDoutXhat) =>
+            K * Math.Abs(k) * (Math.Abs(dout) + meanAbsDout + Math.Abs(xhat) * meanAbsDoutXhat) + 1e-35;
+
+        /// <summary>dgamma and dbeta: float sums of M terms whose |terms| add up to <paramref name="absSum"/>.</summary>
+        public static double Sum(double absSum) => K * absSum + 1e-35;
+    }
 }
