@@ -104,8 +104,10 @@ public class ChannelOpsTests
     [GradCheckProperty]
     public void BatchNorm_backward_matches_numerical_gradient(PoolCase k)
     {
-        var s = new Shape4(k.N, k.C, k.H, Math.Max(k.W, 2));
-        double[] x = TestData.Doubles(k.Seed, s.Length, -2, 3), gamma = TestData.Doubles(k.Seed + 1, k.C, 0.5, 2), beta = TestData.Doubles(k.Seed + 2, k.C);
+        // At least 4 values per channel, 0.5 apart: a channel of nearly equal values has a huge invStd, and central
+        // differences with h = 1e-5 then see its curvature (seen once in 14 cases with two close values).
+        var s = new Shape4(k.N, k.C, Math.Max(k.H, 2), Math.Max(k.W, 2));
+        double[] x = TestData.Distinct(k.Seed, s.Length).Select(v => 50 * v).ToArray(), gamma = TestData.Doubles(k.Seed + 1, k.C, 0.5, 2), beta = TestData.Doubles(k.Seed + 2, k.C);
         double[] dout = TestData.Doubles(k.Seed + 3, s.Length), y = new double[s.Length], sm = new double[k.C], si = new double[k.C];
         double Loss()
         {
