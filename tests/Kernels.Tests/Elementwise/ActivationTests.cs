@@ -229,3 +229,78 @@ public class ActivationTests(ITestOutputHelper output)
         }
     }
 }
+
+/// <summary>The special-value table of docs/semantics.md, written out by hand, and the activations against no-access pages.</summary>
+[Trait("Category", "Kernel")]
+public class ActivationSpecialValueTests
+{
+    private const float Inf = float.PositiveInfinity;
+
+    /// <summary>(activation, x, expected f(x)) from the table; subnormal tails as their exact values.</summary>
+    public static TheoryData<string, float, double> Table => new()
+    {
+        { "sigmoid", float.NaN, double.NaN }, { "sigmoid", Inf, 1 }, { "sigmoid", -Inf, 0 }, { "sigmoid", -0f, 0.5 }, { "sigmoid", -100, Math.Exp(-100) / (1 + Math.Exp(-100)) },
+        { "tanh", Inf, 1 }, { "tanh", -Inf, -1 }, { "tanh", -0f, -0.0 }, { "tanh", -100, -1 }, { "tanh", 1e-30f, 1e-30f },
+        { "hardsigmoid", 3, 1 }, { "hardsigmoid", -3, 0 }, { "hardsigmoid", -0f, 0.5 }, { "hardsigmoid", -Inf, 0 }, { "hardsigmoid", float.NaN, double.NaN },
+        { "hardswish", 3, 3 }, { "hardswish", -3, -0.0 }, { "hardswish", -Inf, -0.0 }, { "hardswish", Inf, Inf }, { "hardswish", 100, 100 },
+        { "silu", -Inf, -0.0 }, { "silu", Inf, Inf }, { "silu", -100, -100 * Math.Exp(-100) / (1 + Math.Exp(-100)) }, { "silu", 100, 100 },
+        { "gelu", -Inf, -0.0 }, { "gelu", Inf, Inf }, { "gelu", -100, -0.0 }, { "gelu", 100, 100 }, { "gelu", float.NaN, double.NaN },
+        { "gelu tanh", -Inf, -0.0 }, { "gelu tanh", Inf, Inf }, { "gelu tanh", -100, -0.0 }, { "gelu tanh", 100, 100 },
+        { "leaky relu 0.01", -Inf, -Inf }, { "leaky relu 0.01", -100, -100 * (double)0.01f }, { "leaky relu 0.01", -0f, -0.0 },
+        { "elu 1", -Inf, -1 }, { "elu 1", -100, -1 }, { "elu 1", -0f, -0.0 }, { "elu 1", 1e-30f, 1e-30f }, { "elu 1", -1e-30f, -1e-30f },
+        { "relu6", -0f, 0 }, { "relu6", Inf, 6 }, { "relu6", -Inf, 0 }, { "relu6", float.NaN, double.NaN }, { "relu6", 100, 6 },
+    };
+
+    [Theory, MemberData(nameof(Table))]
+    public void Forward_special_values_follow_the_table(string name, float x, double expected)
+    {
+        ActivationRow row = ActivationTable.Row(name);
+        // One vector's worth (and a scalar tail) so that every width sees the value.
+        float[] input = Enumerable.Repeat(x, 19).ToArray(), y = new float[19];
+        row.Forward(input, y, 1);
+        foreach (float v in y)
+        {
+            Assert.True(Tolerance.Ulps(v, expected) <= row.ForwardBound(x), $"{name}({x:R}) = {v:R}, table {expected:R}");
+            if (expected == 0 && !double.IsNaN(expected)) Assert.Equal(double.IsNegative(expected), float.IsNegative(v));
+        }
+    }
+
+    /// <summary>The kinks' gradients: PyTorch's choices (hard sigmoid 0 at +-3, hard swish -0.5 and 1.5, ELU alpha at 0).</summary>
+    [Theory]
+    [InlineData("hardsigmoid", 3f, 0f)]
+    [InlineData("hardsigmoid", -3f, 0f)]
+    [InlineData("hardswish", -3f, -0.5f)]
+    [InlineData("hardswish", 3f, 1.5f)]
+    [InlineData("hardswish", -1.5f, 0f)]
+    [InlineData("elu 0.7", 0f, 0.7f)]
+    [InlineData("leaky relu 0.01", 0f, 0.01f)]
+    [InlineData("relu6", 0f, 0f)]
+    [InlineData("relu6", 6f, 0f)]
+    [InlineData("clip -1.5 2", -1.5f, 0f)]
+    [InlineData("silu", -Inf, 0f)]
+    [InlineData("gelu", Inf, 1f)]
+    public void Backward_at_the_kinks_follows_the_table(string name, float x, float expected)
+    {
+        float[] input = Enumerable.Repeat(x, 19).ToArray(), ones = Enumerable.Repeat(1f, 19).ToArray(), dx = new float[19];
+        ActivationTable.Row(name).Backward(ones, input, dx, 1);
+        Assert.All(dx, v => Assert.Equal(expected, v, 6));
+    }
+
+    [Theory]
+    [InlineData(Reliability.GuardPage.Placement.AtEnd)]
+    [InlineData(Reliability.GuardPage.Placement.AtStart)]
+    public void Every_activation_stays_inside_its_spans(Reliability.GuardPage.Placement at)
+    {
+        foreach (int n in new[] { 1, 3, 15, 17, 63, 129, (1 << 17) + 5 })
+        foreach (ActivationRow row in ActivationTable.Rows)
+        {
+            using var x = Reliability.GuardPage.From(TestData.Floats(n, n, -5, 5), at);
+            using var g = Reliability.GuardPage.From(TestData.Floats(n + 1, n), at);
+            using var y = new Reliability.GuardPage(n, at);
+            row.Forward(x.Span, y.Span, 2);
+            row.Forward(y.Span, y.Span, 2);
+            row.Backward(g.Span, x.Span, y.Span, 2);
+            row.Backward(g.Span, x.Span, g.Span, 2);
+        }
+    }
+}

@@ -168,6 +168,32 @@ public class ChannelOpsTests
         GradAssert.Matches(x, Loss, dx, $"dx of {f}");
     }
 
+    [Theory]
+    [InlineData(Reliability.GuardPage.Placement.AtEnd)]
+    [InlineData(Reliability.GuardPage.Placement.AtStart)]
+    public void Batch_norm_broadcast_and_pooling_stay_inside_their_spans(Reliability.GuardPage.Placement at)
+    {
+        foreach (Shape4 s in new[] { new Shape4(1, 1, 1, 2), new Shape4(2, 3, 5, 7), new Shape4(3, 2, 33, 17) })
+        {
+            Reliability.GuardPage G(int n, int seed) => Reliability.GuardPage.From(TestData.Floats(seed, n, 0.5f, 2f), at);
+            var cs = new Shape4(1, s.C, 1, 1);
+            using Reliability.GuardPage x = G(s.Length, 1), y = G(s.Length, 2), dx = G(s.Length, 3), g = G(s.C, 4), b = G(s.C, 5), rm = G(s.C, 6), rv = G(s.C, 7);
+            using Reliability.GuardPage sm = G(s.C, 8), si = G(s.C, 9), dg = G(s.C, 10), db = G(s.C, 11), p = G(s.N * s.C, 12);
+            foreach (int t in new[] { 1, 2 })
+            {
+                BatchNorm2D.ForwardTraining(new(x.Span, s), g.Span, b.Span, new BatchNormParams(), new(y.Span, s), rm.Span, rv.Span, sm.Span, si.Span, t);
+                BatchNorm2D.Backward(new(y.Span, s), new(x.Span, s), g.Span, sm.Span, si.Span, new(dx.Span, s), dg.Span, db.Span, t);
+                BatchNorm2D.ForwardInference(new(x.Span, s), g.Span, b.Span, rm.Span, rv.Span, 1e-5, new(y.Span, s), t);
+                ChannelBroadcast.Multiply(new(x.Span, s), new(g.Span, cs), new(y.Span, s), t);
+                ChannelBroadcast.MultiplyBackward(new(y.Span, s), new(x.Span, s), new(g.Span, cs), new(dx.Span, s), new(db.Span, cs), t);
+                ChannelBroadcast.AddBackward(new(y.Span, s), new(db.Span, cs), t);
+                GlobalAvgPool2D.Forward(new(x.Span, s), new(p.Span, new Shape4(s.N, s.C, 1, 1)), t);
+                GlobalAvgPool2D.Backward(new(p.Span, new Shape4(s.N, s.C, 1, 1)), new(dx.Span, s), t);
+            }
+            Assert.True(float.IsFinite(dx.Span[0]) && float.IsFinite(db.Span[0]));
+        }
+    }
+
     [Fact]
     public void Layers_train_switch_to_eval_and_round_trip_through_safetensors()
     {
