@@ -17,9 +17,8 @@ public static class Clip
     /// <param name="maxDegreeOfParallelism">1 (default): the calling thread only; -1: every core; n: at most n threads.</param>
     public static void Forward(ReadOnlySpan<float> x, Span<float> y, float min, float max, int maxDegreeOfParallelism = 1)
     {
-        Reference.Relu.ValidateForward<float>(x, y);
         Reference.Clip.ValidateBounds(min, max);
-        ElementwiseDriver.Unary(x, y, Parallelism.Resolve(maxDegreeOfParallelism), new ForwardOp(min, max));
+        ElementwiseDriver.Forward(x, y, maxDegreeOfParallelism, new ForwardOp(min, max));
     }
 
     /// <summary><c>dx[i] = min &lt; x[i] &lt; max ? dout[i] : 0</c> (PyTorch's hardtanh: 0 at the bounds and for NaN). dx may be dout or x.</summary>
@@ -31,9 +30,8 @@ public static class Clip
     /// <param name="maxDegreeOfParallelism">1 (default): the calling thread only; -1: every core; n: at most n threads.</param>
     public static void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> x, Span<float> dx, float min, float max, int maxDegreeOfParallelism = 1)
     {
-        Reference.Relu.ValidateBackward<float>(dout, x, dx);
         Reference.Clip.ValidateBounds(min, max);
-        ElementwiseDriver.Binary(x, dout, dx, Parallelism.Resolve(maxDegreeOfParallelism), new BackwardOp(min, max));
+        ElementwiseDriver.Backward(dout, x, dx, maxDegreeOfParallelism, new BackwardOp(min, max));
     }
 
     internal readonly struct ForwardOp(float min, float max) : IUnaryOp

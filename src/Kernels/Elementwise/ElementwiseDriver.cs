@@ -38,6 +38,21 @@ internal static class ElementwiseDriver
         public TVec Invoke<TVec, TOps>(TVec a, TVec b) where TVec : struct where TOps : IVectorOps<TVec> => op.Invoke<TVec, TOps>(a);
     }
 
+    /// <summary>An activation's public forward: checks lengths, overlap and the degree, then <c>y = op(x)</c>.</summary>
+    public static void Forward<TOp>(ReadOnlySpan<float> x, Span<float> y, int maxDegreeOfParallelism, TOp op = default) where TOp : struct, IUnaryOp
+    {
+        Reference.Relu.ValidateForward<float>(x, y);
+        Unary(x, y, Parallelism.Resolve(maxDegreeOfParallelism), op);
+    }
+
+    /// <summary>An activation's public backward: checks lengths, overlaps and the degree, then <c>dx = op(x, dout)</c>.</summary>
+    public static void Backward<TOp>(ReadOnlySpan<float> dout, ReadOnlySpan<float> x, Span<float> dx, int maxDegreeOfParallelism, TOp op = default)
+        where TOp : struct, IBinaryOp
+    {
+        Reference.Relu.ValidateBackward<float>(dout, x, dx);
+        Binary(x, dout, dx, Parallelism.Resolve(maxDegreeOfParallelism), op);
+    }
+
     /// <summary>
     /// Outputs of at least this many bytes that overlap no input are written with non-temporal stores: they would
     /// not stay in cache anyway, and the stores skip reading each line before writing it. ReLU backward on 16M

@@ -13,9 +13,8 @@ public static class Elu
     /// <param name="maxDegreeOfParallelism">1 (default): the calling thread only; -1: every core; n: at most n threads.</param>
     public static void Forward(ReadOnlySpan<float> x, Span<float> y, float alpha = 1f, int maxDegreeOfParallelism = 1)
     {
-        Reference.Relu.ValidateForward<float>(x, y);
         Guard.Finite(alpha, nameof(alpha));
-        ElementwiseDriver.Unary(x, y, Parallelism.Resolve(maxDegreeOfParallelism), new ForwardOp(alpha));
+        ElementwiseDriver.Forward(x, y, maxDegreeOfParallelism, new ForwardOp(alpha));
     }
 
     /// <summary><c>dx[i] = x[i] &gt; 0 ? dout[i] : dout[i] * alpha * e^x[i]</c> (PyTorch's: alpha at x = 0). dx may be dout or x.</summary>
@@ -26,9 +25,8 @@ public static class Elu
     /// <param name="maxDegreeOfParallelism">1 (default): the calling thread only; -1: every core; n: at most n threads.</param>
     public static void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> x, Span<float> dx, float alpha = 1f, int maxDegreeOfParallelism = 1)
     {
-        Reference.Relu.ValidateBackward<float>(dout, x, dx);
         Guard.Finite(alpha, nameof(alpha));
-        ElementwiseDriver.Binary(x, dout, dx, Parallelism.Resolve(maxDegreeOfParallelism), new BackwardOp(alpha));
+        ElementwiseDriver.Backward(dout, x, dx, maxDegreeOfParallelism, new BackwardOp(alpha));
     }
 
     // e^x - 1 cancels for small |x| (a 1e-5 input would lose 17 of 24 bits): ActivationMath.ExpM1 does not.

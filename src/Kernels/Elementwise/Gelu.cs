@@ -22,10 +22,8 @@ public static class Gelu
     /// <param name="maxDegreeOfParallelism">1 (default): the calling thread only; -1: every core; n: at most n threads.</param>
     public static void Forward(ReadOnlySpan<float> x, Span<float> y, GeluApproximation approximation = GeluApproximation.None, int maxDegreeOfParallelism = 1)
     {
-        Reference.Relu.ValidateForward<float>(x, y);
-        int threads = Parallelism.Resolve(maxDegreeOfParallelism);
-        if (Reference.Gelu.Validate(approximation) == GeluApproximation.None) ElementwiseDriver.Unary<ErfForwardOp>(x, y, threads);
-        else ElementwiseDriver.Unary<TanhForwardOp>(x, y, threads);
+        if (Reference.Gelu.Validate(approximation) == GeluApproximation.None) ElementwiseDriver.Forward<ErfForwardOp>(x, y, maxDegreeOfParallelism);
+        else ElementwiseDriver.Forward<TanhForwardOp>(x, y, maxDegreeOfParallelism);
     }
 
     /// <summary><c>dx[i] = dout[i] * gelu'(x[i])</c> of the chosen formula. dx may be the same memory as dout or x.</summary>
@@ -37,10 +35,8 @@ public static class Gelu
     public static void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> x, Span<float> dx, GeluApproximation approximation = GeluApproximation.None,
         int maxDegreeOfParallelism = 1)
     {
-        Reference.Relu.ValidateBackward<float>(dout, x, dx);
-        int threads = Parallelism.Resolve(maxDegreeOfParallelism);
-        if (Reference.Gelu.Validate(approximation) == GeluApproximation.None) ElementwiseDriver.Binary<ErfBackwardOp>(x, dout, dx, threads);
-        else ElementwiseDriver.Binary<TanhBackwardOp>(x, dout, dx, threads);
+        if (Reference.Gelu.Validate(approximation) == GeluApproximation.None) ElementwiseDriver.Backward<ErfBackwardOp>(dout, x, dx, maxDegreeOfParallelism);
+        else ElementwiseDriver.Backward<TanhBackwardOp>(dout, x, dx, maxDegreeOfParallelism);
     }
 
     /// <summary>Phi(x) is 0 in float below -20 and 1 above 20 (x Phi(x) underflows from -14.6 on).</summary>

@@ -10,22 +10,16 @@ public static class HardSigmoid
     /// <param name="x">Input, any shape, flat.</param>
     /// <param name="y">Output, as long as x.</param>
     /// <param name="maxDegreeOfParallelism">1 (default): the calling thread only; -1: every core; n: at most n threads.</param>
-    public static void Forward(ReadOnlySpan<float> x, Span<float> y, int maxDegreeOfParallelism = 1)
-    {
-        Reference.Relu.ValidateForward<float>(x, y);
-        ElementwiseDriver.Unary<ForwardOp>(x, y, Parallelism.Resolve(maxDegreeOfParallelism));
-    }
+    public static void Forward(ReadOnlySpan<float> x, Span<float> y, int maxDegreeOfParallelism = 1) =>
+        ElementwiseDriver.Forward<ForwardOp>(x, y, maxDegreeOfParallelism);
 
     /// <summary><c>dx[i] = -3 &lt; x[i] &lt; 3 ? dout[i] * (1/6) : 0</c> (PyTorch's: 0 at the kinks). dx may be dout or x.</summary>
     /// <param name="dout">Upstream gradient, as long as x.</param>
     /// <param name="x">The forward input.</param>
     /// <param name="dx">Gradient of x, as long as x.</param>
     /// <param name="maxDegreeOfParallelism">1 (default): the calling thread only; -1: every core; n: at most n threads.</param>
-    public static void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> x, Span<float> dx, int maxDegreeOfParallelism = 1)
-    {
-        Reference.Relu.ValidateBackward<float>(dout, x, dx);
-        ElementwiseDriver.Binary<BackwardOp>(x, dout, dx, Parallelism.Resolve(maxDegreeOfParallelism));
-    }
+    public static void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> x, Span<float> dx, int maxDegreeOfParallelism = 1) =>
+        ElementwiseDriver.Backward<BackwardOp>(dout, x, dx, maxDegreeOfParallelism);
 
     // Divides by 6 as PyTorch does (a multiply by the float 1/6 differs from it by an ulp on some inputs).
     internal readonly struct ForwardOp : IUnaryOp

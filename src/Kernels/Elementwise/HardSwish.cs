@@ -10,11 +10,8 @@ public static class HardSwish
     /// <param name="x">Input, any shape, flat.</param>
     /// <param name="y">Output, as long as x.</param>
     /// <param name="maxDegreeOfParallelism">1 (default): the calling thread only; -1: every core; n: at most n threads.</param>
-    public static void Forward(ReadOnlySpan<float> x, Span<float> y, int maxDegreeOfParallelism = 1)
-    {
-        Reference.Relu.ValidateForward<float>(x, y);
-        ElementwiseDriver.Unary<ForwardOp>(x, y, Parallelism.Resolve(maxDegreeOfParallelism));
-    }
+    public static void Forward(ReadOnlySpan<float> x, Span<float> y, int maxDegreeOfParallelism = 1) =>
+        ElementwiseDriver.Forward<ForwardOp>(x, y, maxDegreeOfParallelism);
 
     /// <summary>
     /// PyTorch's <c>dx[i] = x &lt; -3 ? 0 : x &lt;= 3 ? dout * (x / 3 + 0.5) : dout</c> (so -0.5 dout at x = -3 and
@@ -24,11 +21,8 @@ public static class HardSwish
     /// <param name="x">The forward input.</param>
     /// <param name="dx">Gradient of x, as long as x.</param>
     /// <param name="maxDegreeOfParallelism">1 (default): the calling thread only; -1: every core; n: at most n threads.</param>
-    public static void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> x, Span<float> dx, int maxDegreeOfParallelism = 1)
-    {
-        Reference.Relu.ValidateBackward<float>(dout, x, dx);
-        ElementwiseDriver.Binary<BackwardOp>(x, dout, dx, Parallelism.Resolve(maxDegreeOfParallelism));
-    }
+    public static void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> x, Span<float> dx, int maxDegreeOfParallelism = 1) =>
+        ElementwiseDriver.Backward<BackwardOp>(dout, x, dx, maxDegreeOfParallelism);
 
     // x * (relu6(x + 3) / 6), not PyTorch's (x * relu6(x + 3)) / 6, whose product overflows to inf from x = 5.7e37
     // (the dense sweep); the rounding is the same, two operations. x is raised to -4 first so that x = -inf gives

@@ -13,9 +13,8 @@ public static class LeakyRelu
     /// <param name="maxDegreeOfParallelism">1 (default): the calling thread only; -1: every core; n: at most n threads.</param>
     public static void Forward(ReadOnlySpan<float> x, Span<float> y, float slope = 0.01f, int maxDegreeOfParallelism = 1)
     {
-        Reference.Relu.ValidateForward<float>(x, y);
         Guard.Finite(slope, nameof(slope));
-        ElementwiseDriver.Unary(x, y, Parallelism.Resolve(maxDegreeOfParallelism), new ForwardOp(slope));
+        ElementwiseDriver.Forward(x, y, maxDegreeOfParallelism, new ForwardOp(slope));
     }
 
     /// <summary><c>dx[i] = x[i] &gt; 0 ? dout[i] : slope * dout[i]</c>. dx may be the same memory as dout or x.</summary>
@@ -26,9 +25,8 @@ public static class LeakyRelu
     /// <param name="maxDegreeOfParallelism">1 (default): the calling thread only; -1: every core; n: at most n threads.</param>
     public static void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> x, Span<float> dx, float slope = 0.01f, int maxDegreeOfParallelism = 1)
     {
-        Reference.Relu.ValidateBackward<float>(dout, x, dx);
         Guard.Finite(slope, nameof(slope));
-        ElementwiseDriver.Binary(x, dout, dx, Parallelism.Resolve(maxDegreeOfParallelism), new BackwardOp(slope));
+        ElementwiseDriver.Backward(dout, x, dx, maxDegreeOfParallelism, new BackwardOp(slope));
     }
 
     internal readonly struct ForwardOp(float slope) : IUnaryOp

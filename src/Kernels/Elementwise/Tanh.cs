@@ -10,25 +10,19 @@ public static class Tanh
     /// <param name="x">Input, any shape, flat.</param>
     /// <param name="y">Output, as long as x.</param>
     /// <param name="maxDegreeOfParallelism">1 (default): the calling thread only; -1: every core; n: at most n threads.</param>
-    public static void Forward(ReadOnlySpan<float> x, Span<float> y, int maxDegreeOfParallelism = 1)
-    {
-        Reference.Relu.ValidateForward<float>(x, y);
-        ElementwiseDriver.Unary<ForwardOp>(x, y, Parallelism.Resolve(maxDegreeOfParallelism));
-    }
+    public static void Forward(ReadOnlySpan<float> x, Span<float> y, int maxDegreeOfParallelism = 1) =>
+        ElementwiseDriver.Forward<ForwardOp>(x, y, maxDegreeOfParallelism);
 
     /// <summary><c>dx[i] = dout[i] * (1 - tanh^2(x[i]))</c>. dx may be the same memory as dout or x.</summary>
     /// <param name="dout">Upstream gradient, as long as x.</param>
     /// <param name="x">The forward input.</param>
     /// <param name="dx">Gradient of x, as long as x.</param>
     /// <param name="maxDegreeOfParallelism">1 (default): the calling thread only; -1: every core; n: at most n threads.</param>
-    public static void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> x, Span<float> dx, int maxDegreeOfParallelism = 1)
-    {
-        Reference.Relu.ValidateBackward<float>(dout, x, dx);
-        ElementwiseDriver.Binary<BackwardOp>(x, dout, dx, Parallelism.Resolve(maxDegreeOfParallelism));
-    }
+    public static void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> x, Span<float> dx, int maxDegreeOfParallelism = 1) =>
+        ElementwiseDriver.Backward<BackwardOp>(dout, x, dx, maxDegreeOfParallelism);
 
     // Not TensorPrimitives.Tanh: on this machine (.NET 10.0.0, AVX-512) it returned -5.96e-8 for tanh(0) and loses
-    // the relative accuracy of small inputs (the dense sweep of ActivationTests). Here tanh|x| = -m / (2 + m) with
+    // the relative accuracy of small inputs (ActivationTests.Why_not_TensorPrimitives records it). Here tanh|x| = -m / (2 + m) with
     // m = e^(-2|x|) - 1 from the cancellation-free expm1 that ELU uses, and x's sign copied back (so -0 stays -0).
     internal readonly struct ForwardOp : IUnaryOp
     {

@@ -1,5 +1,3 @@
-using Kernels.Threading;
-
 namespace Kernels.Tests.Reliability;
 
 /// <summary>
@@ -45,14 +43,7 @@ public class ChannelOpsAllocationTests
         Action<int> call = Calls(out _);
         foreach (int degree in new[] { 1, 2 })
         {
-            for (int i = 0; i < 3; i++) call(degree);
-            long fewest = long.MaxValue;
-            for (int window = 0; window < 8 && fewest != 0; window++)
-            {
-                long thread = GC.GetAllocatedBytesForCurrentThread(), workers = ForkJoin.AllocatedBytesOnWorkers;
-                for (int i = 0; i < 3; i++) call(degree);
-                fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - thread + ForkJoin.AllocatedBytesOnWorkers - workers);
-            }
+            long fewest = AllocationTests.FewestBytes(() => call(degree));
             Assert.True(fewest == 0, $"degree {degree}: at least {fewest} bytes in every window");
         }
     }
