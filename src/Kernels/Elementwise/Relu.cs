@@ -14,33 +14,27 @@ public static class Relu
     /// <param name="y">Output, as long as x.</param>
     /// <param name="maxDegreeOfParallelism">1 (default): the calling thread only; -1: every core; n: at most n threads
     /// (used from 128K elements on: each thread takes at least 64K).</param>
-    public static void Forward(ReadOnlySpan<float> x, Span<float> y, int maxDegreeOfParallelism = 1)
-    {
-        Reference.Relu.ValidateForward<float>(x, y);
-        ElementwiseDriver.Unary<ForwardOp>(x, y, Parallelism.Resolve(maxDegreeOfParallelism));
-    }
+    public static void Forward(ReadOnlySpan<float> x, Span<float> y, int maxDegreeOfParallelism = 1) =>
+        ElementwiseDriver.Forward<ForwardOp>(x, y, maxDegreeOfParallelism);
 
     /// <summary><c>dx[i] = x[i] &gt; 0 ? dout[i] : 0</c>. dx may be the same memory as dout or x.</summary>
     /// <param name="dout">Upstream gradient, as long as x.</param>
     /// <param name="x">The forward input.</param>
     /// <param name="dx">Gradient of x, as long as x.</param>
     /// <param name="maxDegreeOfParallelism">1 (default): the calling thread only; -1: every core; n: at most n threads.</param>
-    public static void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> x, Span<float> dx, int maxDegreeOfParallelism = 1)
-    {
-        Reference.Relu.ValidateBackward<float>(dout, x, dx);
-        ElementwiseDriver.Binary<BackwardOp>(x, dout, dx, Parallelism.Resolve(maxDegreeOfParallelism));
-    }
+    public static void Backward(ReadOnlySpan<float> dout, ReadOnlySpan<float> x, Span<float> dx, int maxDegreeOfParallelism = 1) =>
+        ElementwiseDriver.Backward<BackwardOp>(dout, x, dx, maxDegreeOfParallelism);
 
     private readonly struct ForwardOp : IUnaryOp
     {
         // Clears the lanes where x <= 0 (-0 too) and keeps every other lane's bits: a NaN comes out as the very same
         // NaN, payload and sign included, as in the reference. (TensorPrimitives.Max(x, 0) quiets signalling NaNs
         // on AVX-512.)
-        public static TVec Invoke<TVec, TOps>(TVec x) where TVec : struct where TOps : IVectorOps<TVec> => TOps.AndNot(x, TOps.AtMostZero(x));
+        public TVec Invoke<TVec, TOps>(TVec x) where TVec : struct where TOps : IVectorOps<TVec> => TOps.AndNot(x, TOps.AtMostZero(x));
     }
 
     private readonly struct BackwardOp : IBinaryOp
     {
-        public static TVec Invoke<TVec, TOps>(TVec x, TVec dout) where TVec : struct where TOps : IVectorOps<TVec> => TOps.WherePositive(x, dout);
+        public TVec Invoke<TVec, TOps>(TVec x, TVec dout) where TVec : struct where TOps : IVectorOps<TVec> => TOps.WherePositive(x, dout);
     }
 }

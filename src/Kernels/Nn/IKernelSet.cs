@@ -35,6 +35,26 @@ public interface IKernelSet<T> where T : unmanaged, IFloatingPointIeee754<T>
     void ReluForward(ReadOnlySpan<T> x, Span<T> y);
     /// <summary>See <see cref="Reference.Relu.Backward{T}"/>.</summary>
     void ReluBackward(ReadOnlySpan<T> dout, ReadOnlySpan<T> x, Span<T> dx);
+    /// <summary>See <see cref="Reference.Activations.Forward{T}"/> (the oracle unless the set has a fast one).</summary>
+    void ActivationForward(Activation f, ReadOnlySpan<T> x, Span<T> y) => Reference.Activations.Forward(f, x, y);
+    /// <summary>See <see cref="Reference.Activations.Backward{T}"/>.</summary>
+    void ActivationBackward(Activation f, ReadOnlySpan<T> dout, ReadOnlySpan<T> x, Span<T> dx) => Reference.Activations.Backward(f, dout, x, dx);
+    /// <summary>See <see cref="Reference.BatchNorm2D.ForwardTraining{T}"/>.</summary>
+    void BatchNormForwardTraining(ReadOnlyNchwSpan<T> x, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, BatchNormParams p, NchwSpan<T> y,
+        Span<T> runningMean, Span<T> runningVar, Span<T> savedMean, Span<T> savedInvStd) =>
+        Reference.BatchNorm2D.ForwardTraining(x, gamma, beta, p, y, runningMean, runningVar, savedMean, savedInvStd);
+    /// <summary>See <see cref="Reference.BatchNorm2D.ForwardInference{T}"/>.</summary>
+    void BatchNormForwardInference(ReadOnlyNchwSpan<T> x, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, ReadOnlySpan<T> runningMean,
+        ReadOnlySpan<T> runningVar, double epsilon, NchwSpan<T> y) =>
+        Reference.BatchNorm2D.ForwardInference(x, gamma, beta, runningMean, runningVar, epsilon, y);
+    /// <summary>See <see cref="Reference.BatchNorm2D.Backward{T}"/>.</summary>
+    void BatchNormBackward(ReadOnlyNchwSpan<T> dout, ReadOnlyNchwSpan<T> x, ReadOnlySpan<T> gamma, ReadOnlySpan<T> savedMean,
+        ReadOnlySpan<T> savedInvStd, NchwSpan<T> dx, Span<T> dgamma, Span<T> dbeta) =>
+        Reference.BatchNorm2D.Backward(dout, x, gamma, savedMean, savedInvStd, dx, dgamma, dbeta);
+    /// <summary>See <see cref="Reference.GlobalAvgPool2D.Forward{T}"/>.</summary>
+    void GlobalAvgPoolForward(ReadOnlyNchwSpan<T> x, NchwSpan<T> y) => Reference.GlobalAvgPool2D.Forward(x, y);
+    /// <summary>See <see cref="Reference.GlobalAvgPool2D.Backward{T}"/>.</summary>
+    void GlobalAvgPoolBackward(ReadOnlyNchwSpan<T> dout, NchwSpan<T> dx) => Reference.GlobalAvgPool2D.Backward(dout, dx);
     /// <summary>See <see cref="Reference.Affine.Forward{T}"/>.</summary>
     void AffineForward(ReadOnlySpan2D<T> x, ReadOnlySpan2D<T> w, ReadOnlySpan<T> b, Span2D<T> y);
     /// <summary>See <see cref="Reference.Affine.Backward{T}"/>.</summary>
@@ -78,6 +98,27 @@ public sealed class FastKernels(int maxDegreeOfParallelism = 1) : IKernelSet<flo
     public void ReluForward(ReadOnlySpan<float> x, Span<float> y) => Relu.Forward(x, y, MaxDegreeOfParallelism);
     /// <inheritdoc/>
     public void ReluBackward(ReadOnlySpan<float> dout, ReadOnlySpan<float> x, Span<float> dx) => Relu.Backward(dout, x, dx, MaxDegreeOfParallelism);
+    /// <inheritdoc/>
+    public void ActivationForward(Activation f, ReadOnlySpan<float> x, Span<float> y) => Activations.Forward(f, x, y, MaxDegreeOfParallelism);
+    /// <inheritdoc/>
+    public void ActivationBackward(Activation f, ReadOnlySpan<float> dout, ReadOnlySpan<float> x, Span<float> dx) =>
+        Activations.Backward(f, dout, x, dx, MaxDegreeOfParallelism);
+    /// <inheritdoc/>
+    public void BatchNormForwardTraining(ReadOnlyNchwSpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, BatchNormParams p,
+        NchwSpan<float> y, Span<float> runningMean, Span<float> runningVar, Span<float> savedMean, Span<float> savedInvStd) =>
+        BatchNorm2D.ForwardTraining(x, gamma, beta, p, y, runningMean, runningVar, savedMean, savedInvStd, MaxDegreeOfParallelism);
+    /// <inheritdoc/>
+    public void BatchNormForwardInference(ReadOnlyNchwSpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta,
+        ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVar, double epsilon, NchwSpan<float> y) =>
+        BatchNorm2D.ForwardInference(x, gamma, beta, runningMean, runningVar, epsilon, y, MaxDegreeOfParallelism);
+    /// <inheritdoc/>
+    public void BatchNormBackward(ReadOnlyNchwSpan<float> dout, ReadOnlyNchwSpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> savedMean,
+        ReadOnlySpan<float> savedInvStd, NchwSpan<float> dx, Span<float> dgamma, Span<float> dbeta) =>
+        BatchNorm2D.Backward(dout, x, gamma, savedMean, savedInvStd, dx, dgamma, dbeta, MaxDegreeOfParallelism);
+    /// <inheritdoc/>
+    public void GlobalAvgPoolForward(ReadOnlyNchwSpan<float> x, NchwSpan<float> y) => GlobalAvgPool2D.Forward(x, y, MaxDegreeOfParallelism);
+    /// <inheritdoc/>
+    public void GlobalAvgPoolBackward(ReadOnlyNchwSpan<float> dout, NchwSpan<float> dx) => GlobalAvgPool2D.Backward(dout, dx, MaxDegreeOfParallelism);
     /// <inheritdoc/>
     public void AffineForward(ReadOnlySpan2D<float> x, ReadOnlySpan2D<float> w, ReadOnlySpan<float> b, Span2D<float> y) => Affine.Forward(x, w, b, y, MaxDegreeOfParallelism);
     /// <inheritdoc/>

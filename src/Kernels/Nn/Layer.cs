@@ -16,6 +16,18 @@ public abstract class Layer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Trainable parameters (empty for parameter-free layers).</summary>
     public virtual IReadOnlyList<Parameter<T>> Parameters => [];
 
+    /// <summary>
+    /// State that is not trained by gradients but belongs in a checkpoint (batch norm's running statistics; PyTorch's
+    /// buffers): save and load <c>[.. Parameters, .. Buffers]</c>. Update rules never see them (their Grad is unused).
+    /// </summary>
+    public virtual IReadOnlyList<Parameter<T>> Buffers => [];
+
+    /// <summary>
+    /// Training mode (the default) or eval mode (false): layers whose forward pass differs (batch norm) read it on
+    /// every <see cref="Forward"/>. <see cref="Sequential{T}"/> passes it to its layers.
+    /// </summary>
+    public virtual bool Training { get; set; } = true;
+
     /// <summary>Runs the layer on x (kept for <see cref="Backward"/>).</summary>
     public abstract NchwTensor<T> Forward(NchwTensor<T> x);
 

@@ -12,7 +12,7 @@ namespace Kernels.Nn;
 public sealed class Sequential<T> : Layer<T>, IClassifier<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Layer<T>[] _layers;
-    private readonly Parameter<T>[] _parameters;
+    private readonly Parameter<T>[] _parameters, _buffers;
     private readonly IKernelSet<T> _kernels;
     private NchwTensor<T>? _dscores;
 
@@ -25,7 +25,8 @@ public sealed class Sequential<T> : Layer<T>, IClassifier<T> where T : unmanaged
         _kernels = kernels;
         _layers = (Layer<T>[])layers.Clone();
         _parameters = _layers.SelectMany(l => l.Parameters).ToArray();
-        string? dup = _parameters.GroupBy(p => p.Name).FirstOrDefault(g => g.Count() > 1)?.Key;
+        _buffers = _layers.SelectMany(l => l.Buffers).ToArray();
+        string? dup = _parameters.Concat(_buffers).GroupBy(p => p.Name).FirstOrDefault(g => g.Count() > 1)?.Key;
         if (dup is not null) Guard.Throw(nameof(layers), $"parameter name {dup} appears more than once; names must be unique.");
     }
 
@@ -46,6 +47,19 @@ public sealed class Sequential<T> : Layer<T>, IClassifier<T> where T : unmanaged
 
     /// <inheritdoc/>
     public override IReadOnlyList<Parameter<T>> Parameters => _parameters;
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<Parameter<T>> Buffers => _buffers;
+
+    /// <summary>Training or eval mode of every layer (set on all of them; read from the first).</summary>
+    public override bool Training
+    {
+        get => _layers[0].Training;
+        set
+        {
+            foreach (Layer<T> l in _layers) l.Training = value;
+        }
+    }
 
     /// <inheritdoc/>
     public override Shape4 OutputShape(Shape4 input)

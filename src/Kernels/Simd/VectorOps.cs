@@ -37,6 +37,22 @@ internal interface IVectorOps<TVec> where TVec : struct
     static abstract TVec And(TVec a, TVec b);
     static abstract TVec AndNot(TVec a, TVec notMask);
     static abstract TVec Or(TVec a, TVec b);
+    /// <summary>The sum of the lanes (in the runtime's fixed order).</summary>
+    static abstract float Sum(TVec x);
+    /// <summary>IEEE 754-2019 minimum: NaN if either is NaN, -0 under +0.</summary>
+    static abstract TVec Min(TVec a, TVec b);
+    static abstract TVec Abs(TVec x);
+    /// <summary>All-ones lanes where <c>a &lt; b</c> (never where either is NaN), zero elsewhere.</summary>
+    static abstract TVec LessThan(TVec a, TVec b);
+    /// <summary>All-ones lanes where <c>a &gt; b</c> (never where either is NaN), zero elsewhere.</summary>
+    static abstract TVec GreaterThan(TVec a, TVec b);
+    /// <summary>Bitwise <c>(mask &amp; ifTrue) | (~mask &amp; ifFalse)</c>; masks come from the comparisons.</summary>
+    static abstract TVec Select(TVec mask, TVec ifTrue, TVec ifFalse);
+    /// <summary>
+    /// e^x lane by lane: the runtime's vector Exp (the code TensorPrimitives.Exp runs) at every width, MathF.Exp on
+    /// one lane; its error is part of each activation's measured bound (docs/semantics.md).
+    /// </summary>
+    static abstract TVec Exp(TVec x);
     /// <summary>
     /// Lane l = source[l * stride] for l &lt; count; lanes from count on repeat source[(count - 1) * stride], so no
     /// read leaves the count elements. A hardware gather where there is one.
@@ -72,6 +88,13 @@ internal readonly struct V512 : IVectorOps<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> And(Vector512<float> a, Vector512<float> b) => a & b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> AndNot(Vector512<float> a, Vector512<float> notMask) => Vector512.AndNot(a, notMask);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Or(Vector512<float> a, Vector512<float> b) => a | b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Min(Vector512<float> a, Vector512<float> b) => Vector512.Min(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Abs(Vector512<float> x) => Vector512.Abs(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> LessThan(Vector512<float> a, Vector512<float> b) => Vector512.LessThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> GreaterThan(Vector512<float> a, Vector512<float> b) => Vector512.GreaterThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Select(Vector512<float> mask, Vector512<float> ifTrue, Vector512<float> ifFalse) => Vector512.ConditionalSelect(mask, ifTrue, ifFalse);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Exp(Vector512<float> x) => Vector512.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector512<float> x) => Vector512.Sum(x);
     // .NET has no 512-bit gather intrinsic: two 256-bit ones.
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe Vector512<float> Gather(float* source, int stride, int count)
     {
@@ -116,6 +139,13 @@ internal readonly struct V256 : IVectorOps<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> And(Vector256<float> a, Vector256<float> b) => a & b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> AndNot(Vector256<float> a, Vector256<float> notMask) => Vector256.AndNot(a, notMask);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Or(Vector256<float> a, Vector256<float> b) => a | b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Min(Vector256<float> a, Vector256<float> b) => Vector256.Min(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Abs(Vector256<float> x) => Vector256.Abs(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> LessThan(Vector256<float> a, Vector256<float> b) => Vector256.LessThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> GreaterThan(Vector256<float> a, Vector256<float> b) => Vector256.GreaterThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Select(Vector256<float> mask, Vector256<float> ifTrue, Vector256<float> ifFalse) => Vector256.ConditionalSelect(mask, ifTrue, ifFalse);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Exp(Vector256<float> x) => Vector256.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector256<float> x) => Vector256.Sum(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe Vector256<float> Gather(float* source, int stride, int count) =>
         Avx2.GatherVector256(source, Vector256.Min(Vector256<int>.Indices, Vector256.Create(count - 1)) * stride, 4);
 
@@ -153,6 +183,13 @@ internal readonly struct V128 : IVectorOps<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> And(Vector128<float> a, Vector128<float> b) => a & b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> AndNot(Vector128<float> a, Vector128<float> notMask) => Vector128.AndNot(a, notMask);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Or(Vector128<float> a, Vector128<float> b) => a | b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Min(Vector128<float> a, Vector128<float> b) => Vector128.Min(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Abs(Vector128<float> x) => Vector128.Abs(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> LessThan(Vector128<float> a, Vector128<float> b) => Vector128.LessThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> GreaterThan(Vector128<float> a, Vector128<float> b) => Vector128.GreaterThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Select(Vector128<float> mask, Vector128<float> ifTrue, Vector128<float> ifFalse) => Vector128.ConditionalSelect(mask, ifTrue, ifFalse);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Exp(Vector128<float> x) => Vector128.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector128<float> x) => Vector128.Sum(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe Vector128<float> Gather(float* source, int stride, int count) =>
         Avx2.IsSupported ? Avx2.GatherVector128(source, Vector128.Min(Vector128<int>.Indices, Vector128.Create(count - 1)) * stride, 4)
         : Vector128.Create(source[0], source[Math.Min(1, count - 1) * stride], source[Math.Min(2, count - 1) * stride], source[Math.Min(3, count - 1) * stride]);
@@ -194,6 +231,14 @@ internal readonly struct ScalarOps : IVectorOps<float>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float And(float a, float b) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) & BitConverter.SingleToInt32Bits(b));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float AndNot(float a, float notMask) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) & ~BitConverter.SingleToInt32Bits(notMask));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Or(float a, float b) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) | BitConverter.SingleToInt32Bits(b));
+    // As the vector Min: a NaN operand is returned as it is, -0 is below +0.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Min(float a, float b) => float.IsNaN(a) ? a : float.IsNaN(b) ? b : a < b ? a : b < a ? b : (float.IsNegative(a) ? a : b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Abs(float x) => MathF.Abs(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float LessThan(float a, float b) => a < b ? AllOnes : 0f;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float GreaterThan(float a, float b) => a > b ? AllOnes : 0f;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Select(float mask, float ifTrue, float ifFalse) => Or(And(mask, ifTrue), AndNot(ifFalse, mask));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Exp(float x) => MathF.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(float x) => x;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe float Gather(float* source, int stride, int count) => *source;
     // One lane: [lo, hi] has two elements, so "even" is lo and "odd" is hi; zipping is the inverse.
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Even(float lo, float hi) => lo;

@@ -116,19 +116,28 @@ public class AllocationTests
         Action<int> call = Calls()[kernel];
         foreach (int degree in new[] { 1, 2, -1 })
         {
-            for (int i = 0; i < 3; i++) call(degree); // warm-up: scratch grows
-            // Windows of ten calls. The runtime itself allocates now and then (a few KB while tiered compilation
-            // moves a method up a tier), so of up to eight windows at least one must be clean, on the calling thread
-            // and on every worker of the fork-join runtime; a kernel that allocates per call dirties every window.
-            // (Process-wide counts would also see the runtime's own background threads.)
-            long fewest = long.MaxValue;
-            for (int window = 0; window < 8 && fewest != 0; window++)
-            {
-                long thread = GC.GetAllocatedBytesForCurrentThread(), workers = ForkJoin.AllocatedBytesOnWorkers;
-                for (int i = 0; i < 10; i++) call(degree);
-                fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - thread + ForkJoin.AllocatedBytesOnWorkers - workers);
-            }
+            long fewest = FewestBytes(() => call(degree));
             Assert.True(fewest == 0, $"{kernel} at degree {degree}: at least {fewest} bytes on the caller and the workers in every window of 10 calls");
         }
+    }
+
+    /// <summary>
+    /// Bytes allocated by <paramref name="call"/> in its cleanest window of ten calls after three warm-up calls (scratch
+    /// grows), on the calling thread and on every worker of the fork-join runtime. The runtime itself allocates now
+    /// and then (a few KB while tiered compilation moves a method up a tier), so of up to eight windows at least one
+    /// must be clean; a kernel that allocates per call dirties every window. (Process-wide counts would also see the
+    /// runtime's own background threads.)
+    /// </summary>
+    public static long FewestBytes(Action call)
+    {
+        for (int i = 0; i < 3; i++) call();
+        long fewest = long.MaxValue;
+        for (int window = 0; window < 8 && fewest != 0; window++)
+        {
+            long thread = GC.GetAllocatedBytesForCurrentThread(), workers = ForkJoin.AllocatedBytesOnWorkers;
+            for (int i = 0; i < 10; i++) call();
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - thread + ForkJoin.AllocatedBytesOnWorkers - workers);
+        }
+        return fewest;
     }
 }

@@ -50,4 +50,95 @@ public static class Tolerance
     /// logsumexp - s_y) and max(|g|, 1/N) for a gradient element g.
     /// </summary>
     public static double LossBound(int classes, int rows, double scale) => (classes + rows + 16) * FloatUnitRoundoff * scale;
+
+    /// <summary>
+    /// Distance of a float result from the exact (double) value in units of the float spacing at the exact value:
+    /// <c>|actual - exact| / ulp(max(|exact|, floor))</c>, ulp(v) the gap between |float(v)| and the next float up
+    /// (2^-149 for subnormals). NaN exact needs NaN, an infinite exact needs the same infinity (0 ulps), a NaN or
+    /// infinite actual against a finite exact is infinitely far. +0 and -0 are 0 ulps apart.
+    /// </summary>
+    public static double Ulps(float actual, double exact, double floor = 0)
+    {
+        if (double.IsNaN(exact)) return float.IsNaN(actual) ? 0 : double.PositiveInfinity;
+        if (double.IsInfinity(exact) || float.IsInfinity(actual) || float.IsNaN(actual))
+            return actual == exact ? 0 : double.PositiveInfinity;
+        float at = (float)Math.Max(Math.Abs(exact), floor);
+        if (float.IsInfinity(at)) at = float.MaxValue;
+        double ulp = (double)MathF.BitIncrement(at) - at;
+        if (double.IsInfinity(ulp) || at == float.MaxValue) ulp = (double)at - MathF.BitDecrement(at);
+        return Math.Abs(actual - exact) / ulp;
+    }
+
+    /// <summary>
+    /// Ulp bounds of the activations against their double oracles (docs/semantics.md states the same numbers), each
+    /// the worst measured on the dense sweep of <c>ActivationTable.Sweep</c> over the three ISA legs, rounded up.
+    /// </summary>
+    public static class Activation
+    {
+        // Measured worst (AVX-512 / AVX2 / SSE / scalar legs; forward, then f' with dout = 1), bound = worst rounded
+        // up plus one ulp for points between the sweep's:
+        // sigmoid 3.33 / 4.84, tanh 4.25 / 4.84, SiLU 3.87 / 5.45, GELU 8.30 / 10.29, GELU tanh 2.59 beyond its tail
+        // term / 9.12, ELU 2.35 / 2.71, hard sigmoid 1 / 0.33, hard swish 1.77 / 2.67 (counted at 1/16 or more),
+        // leaky ReLU 0.5 / 0, clip and ReLU6 0 / 0 (exact).
+
+        /// <summary>Piecewise-linear functions: one rounding of (x + 3) or x * slope, one of the division by 6 or product.</summary>
+        public const double HardForward = 2, HardBackward = 1, HardSwishBackward = 4;
+        public const double SigmoidForward = 5, SigmoidBackward = 6;
+        public const double TanhForward = 6, TanhBackward = 6;
+        public const double SiluForward = 5, SiluBackward = 7;
+        public const double GeluForward = 10, GeluBackward = 12;
+        public const double GeluTanhForward = 4, GeluTanhBackward = 11;
+        public const double EluForward = 4, EluBackward = 4;
+
+        /// <summary>
+        /// GELU tanh is x sigmoid(z), z = 2 sqrt(2/pi) (x + 0.044715 x^3). In the negative tail the result's relative
+        /// error equals z's absolute error, and z in float carries a few ulps relative (the rounded constants, x^3):
+        /// about |z| 2^-22, i.e. up to 3 |z| ulps of the result (z = -81 at x = -9.7, the last normal result).
+        /// </summary>
+        public static double GeluTanhTail(float x)
+        {
+            double z = 1.5957691216057308 * (x + 0.044715 * (double)x * x * x);
+            return z < 0 ? 3 * Math.Min(-z, 1e6) : 0;
+        }
+
+        /// <summary>
+        /// SiLU', GELU' and hard swish' cross zero (x = -1.278, -0.752, -1.5): there 1 + x (1 - s) or x / 3 + 1/2 cancels terms of size ~1, so the
+        /// absolute error is a few 2^-24 while the value goes to 0. Their ulps are counted at least at 1/16.
+        /// </summary>
+        public const double CancellingFloor = 1.0 / 16;
+
+        /// <summary>dx = dout * f'(x) rounds once more than f'(x) alone: one ulp more.</summary>
+        public static double WithDout(double backwardUlps) => backwardUlps + 1;
+    }
+
+    /// <summary>
+    /// Batch normalization against the double oracle. Each float sum in the kernel runs at most 64 terms per lane
+    /// before it is flushed into double, plus at most 15 lane additions (<c>PlaneSums</c>): relative error at most
+    /// 80 u of the sum of |terms|. Hence the corrected mean is off by at most 80 u mean|x - mean| &lt;= 80 u sigma
+    /// (Cauchy-Schwarz), the variance by 80 u relative and invStd by 40 u; the per-element FMA, the split mean and the
+    /// rounding of the coefficients add a few u. 96 u covers these with 16 u to spare; the bounds are per element.
+    /// </summary>
+    public static class BatchNorm
+    {
+        private const double K = 96 * FloatUnitRoundoff;
+
+        /// <summary>y = gamma xhat + beta: the statistics' error scales gamma (|xhat| + 1), the last roundings |y|.</summary>
+        public static double Output(double gamma, double xhat, double y) => K * Math.Abs(gamma) * (Math.Abs(xhat) + 1) + 2 * FloatUnitRoundoff * Math.Abs(y) + 1e-35;
+
+        /// <summary>The saved mean: its own rounding (0.5 u |mean|) and the sums' error (80 u sigma).</summary>
+        public static double Mean(double mean, double sigma) => K * (Math.Abs(mean) + sigma) + 1e-35;
+
+        /// <summary>invStd and the running statistics, relative.</summary>
+        public static double Relative(double value) => K * Math.Abs(value) + 1e-35;
+
+        /// <summary>
+        /// dx = k (dout - dbeta / M - xhat dgamma / M), k = gamma invStd: the sums err by 80 u of mean|dout| and of
+        /// mean|dout xhat|, the two FMAs and the coefficients by a few u of each term.
+        /// </summary>
+        public static double Dx(double k, double dout, double meanAbsDout, double xhat, double meanAbsDoutXhat) =>
+            K * Math.Abs(k) * (Math.Abs(dout) + meanAbsDout + Math.Abs(xhat) * meanAbsDoutXhat) + 1e-35;
+
+        /// <summary>dgamma and dbeta: float sums of M terms whose |terms| add up to <paramref name="absSum"/>.</summary>
+        public static double Sum(double absSum) => K * absSum + 1e-35;
+    }
 }
