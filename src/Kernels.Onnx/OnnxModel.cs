@@ -154,7 +154,7 @@ public sealed class OnnxModel
         if (graph.Inputs.Count == 0) throw new NotSupportedException($"{source}: the graph has no runtime input.");
         if (graph.Outputs.Count == 0) throw new InvalidDataException($"{source}: the graph has no output.");
         ConstantFolding.Run(graph, options.MaxActivationFloats);
-        BatchNormFolding.Run(graph);
+        ConvBatchNormFolding.Run(graph);
         int[] readers = graph.Readers();
         Op[] ops = [.. graph.Nodes.Select(n => OpRegistry.Create(new OpContext(graph, n, readers)))];
         return new OnnxModel(graph, ops, options);

@@ -26,7 +26,7 @@ internal sealed class PoolOp : Op
     {
         c.Attributes.OnlyKnown();
         c.Arity(1, 1);
-        return new PoolOp(c, max: false, global: true, 0, 0, new Window(1, default, default, AutoPad.NotSet), false, false);
+        return new PoolOp(c, max: false, global: true, 0, 0, new Window(1, 1, default, default, AutoPad.NotSet), false, false);
     }
 
     public static Op Max(OpContext c)
@@ -56,6 +56,7 @@ internal sealed class PoolOp : Op
         if (k.Length != 2) throw c.Unsupported($"kernel_shape has {k.Length} values; only 2-D pooling is supported");
         if (k.Any(v => v is < 1 or > int.MaxValue)) throw a.Malformed($"kernel_shape [{string.Join(",", k)}] must be positive and below 2^31");
         Window window = Window.Read(c, "2^29 or more");
+        if (window.StrideH != window.StrideW) throw a.Unsupported("strides", $"= [{window.StrideH},{window.StrideW}] (different strides per axis)");
         if (window.H.Begin >= k[0] || window.H.End >= k[0] || window.W.Begin >= k[1] || window.W.End >= k[1])
             throw a.Unsupported("pads", $"= [{window.H.Begin},{window.W.Begin},{window.H.End},{window.W.End}] (not smaller than the {k[0]}x{k[1]} kernel)");
         return new PoolOp(c, max, global: false, (int)k[0], (int)k[1], window, a.Int("ceil_mode", 0) != 0, a.Int("count_include_pad", 0) != 0);

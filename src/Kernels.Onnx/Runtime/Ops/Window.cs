@@ -21,9 +21,12 @@ internal readonly record struct AxisPads(int Begin, int End)
     public long Padded(int size) => (long)size + Begin + End;
 }
 
-/// <summary>The window attributes Conv and the pools share: strides (one per axis, equal), pads and auto_pad.</summary>
-internal readonly record struct Window(int Stride, AxisPads H, AxisPads W, AutoPad Auto)
+/// <summary>The window attributes Conv and the pools share: strides per axis, pads and auto_pad.</summary>
+internal readonly record struct Window(int StrideH, int StrideW, AxisPads H, AxisPads W, AutoPad Auto)
 {
+    /// <summary>The stride of both axes, where they are equal (the pools need them so).</summary>
+    public int Stride => StrideH;
+
     /// <summary>Reads strides, pads [top, left, bottom, right] and auto_pad; pads must stay below <paramref name="padLimit"/>.</summary>
     public static Window Read(OpContext c, string padLimitReason, long padLimit = int.MaxValue / 4)
     {
@@ -32,7 +35,6 @@ internal readonly record struct Window(int Stride, AxisPads H, AxisPads W, AutoP
         if (strides.Length != 2) throw c.Unsupported($"strides has {strides.Length} values; only 2-D windows are supported");
         if (strides[0] is < 1 or > int.MaxValue || strides[1] is < 1 or > int.MaxValue)
             throw c.Malformed($"strides [{strides[0]},{strides[1]}] must be positive and below 2^31");
-        if (strides[0] != strides[1]) throw a.Unsupported("strides", $"= [{strides[0]},{strides[1]}] (different strides per axis)");
         long[] pads = a.Ints("pads") ?? [0, 0, 0, 0];
         if (pads.Length != 4) throw c.Malformed($"pads has {pads.Length} values but a 2-D window needs 4");
         if (pads.Any(p => p < 0)) throw a.Unsupported("pads", $"= [{string.Join(",", pads)}] (negative)");
@@ -45,10 +47,10 @@ internal readonly record struct Window(int Stride, AxisPads H, AxisPads W, AutoP
             "VALID" => AutoPad.Valid,
             string other => throw c.Malformed($"auto_pad '{other}' is not NOTSET, SAME_UPPER, SAME_LOWER or VALID"),
         };
-        return new((int)strides[0], new((int)pads[0], (int)pads[2]), new((int)pads[1], (int)pads[3]), auto);
+        return new((int)strides[0], (int)strides[1], new((int)pads[0], (int)pads[2]), new((int)pads[1], (int)pads[3]), auto);
     }
 
-    /// <summary>The pads for an input plane of <paramref name="h"/> x <paramref name="w"/> and a kernel of <paramref name="kh"/> x <paramref name="kw"/>.</summary>
+    /// <summary>The pads for an input plane of <paramref name="h"/> x <paramref name="w"/> and a kernel spanning <paramref name="kh"/> x <paramref name="kw"/> (dilated).</summary>
     public (AxisPads H, AxisPads W) Resolve(int h, int w, int kh, int kw) =>
-        (AxisPads.Resolve(Auto, h, kh, Stride, H), AxisPads.Resolve(Auto, w, kw, Stride, W));
+        (AxisPads.Resolve(Auto, h, kh, StrideH, H), AxisPads.Resolve(Auto, w, kw, StrideW, W));
 }

@@ -7,7 +7,7 @@ namespace Kernels.Onnx.Runtime.Passes;
 /// scaled and its bias shifted (new constants; the originals stay for any other reader), the Conv writes the
 /// BatchNormalization's output, and the BatchNormalization goes.
 /// </summary>
-internal static class BatchNormFolding
+internal static class ConvBatchNormFolding
 {
     public static void Run(Graph graph)
     {
