@@ -43,6 +43,9 @@ if (convArgs.Length > 0)
     args = args.Where((a, i) => a != "--conv" && (i == 0 || args[i - 1] != "--conv")).Concat(["--anyCategories", "UserConv"]).ToArray();
 }
 
+// `--models`: the torchvision classifiers against ONNX Runtime (ZooModelBenchmarks).
+if (args.Contains("--models")) args = [.. args.Where(a => a != "--models"), "--anyCategories", "Zoo"];
+
 // The jobs are in RunJobs: out of process by default, `--quick` for a short in-process one (a first look in minutes);
 // every other argument goes to BenchmarkSwitcher (--filter, --anyCategories, --job, ...). With no filter, all run.
 bool quick = args.Contains("--quick");
