@@ -1,3 +1,5 @@
+using Kernels.Onnx.Export;
+
 namespace Kernels.Onnx.Tests;
 
 /// <summary>Allocation is measured with no other test class running: a busy worker pool makes the caller run a
@@ -45,6 +47,47 @@ public class AllocationTests
                 long after = GC.GetAllocatedBytesForCurrentThread();
                 Assert.True(after == before, $"degree {degree} named run {i}: {after - before} bytes");
             }
+        }
+    }
+}
+
+/// <summary>Each op family the zoo uses, alone in a small model: a warm run allocates nothing at degree 1 and 2.</summary>
+[Collection(nameof(Serial))]
+public class OpAllocationTests
+{
+    public static TheoryData<string> Ops => ["Add", "Mul", "GlobalAveragePool", "Concat", "Clip", "Sigmoid", "Depthwise", "Grouped", "Conv", "ReduceMean", "Transpose"];
+
+    private static byte[] Model(string op) => op switch
+    {
+        "Add" or "Mul" => new GraphWriter().Input("x", -1, 8, 6, 6).Initializer("s", [1, 8, 1, 1], new float[8]).Node(op, ["x", "s"], "y").Output("y", -1, 8, 6, 6).ToBytes(),
+        "GlobalAveragePool" or "Sigmoid" => new GraphWriter().Input("x", -1, 8, 6, 6).Node(op, ["x"], "y").Output("y", -1, 8, op == "Sigmoid" ? 6 : 1, op == "Sigmoid" ? 6 : 1).ToBytes(),
+        "Concat" => new GraphWriter().Input("x", -1, 8, 6, 6).Node("Relu", ["x"], "r").Node("Concat", ["x", "r"], "y", new NodeAttribute("axis", 1L)).Output("y", -1, 16, 6, 6).ToBytes(),
+        "Clip" => new GraphWriter().Input("x", -1, 8, 6, 6).Initializer("lo", [], [0f]).Initializer("hi", [], [6f]).Node("Clip", ["x", "lo", "hi"], "y").Output("y", -1, 8, 6, 6).ToBytes(),
+        "Depthwise" => new GraphWriter().Input("x", -1, 8, 9, 9).Initializer("w", [8, 1, 3, 3], new float[72]).Node("Conv", ["x", "w"], "y", new NodeAttribute("group", 8L),
+            new NodeAttribute("pads", Ints: [1, 1, 1, 1])).Output("y", -1, 8, 9, 9).ToBytes(),
+        "Grouped" => new GraphWriter().Input("x", -1, 8, 9, 9).Initializer("w", [8, 2, 3, 3], new float[144]).Node("Conv", ["x", "w"], "y", new NodeAttribute("group", 4L))
+            .Output("y", -1, 8, 7, 7).ToBytes(),
+        "Conv" => new GraphWriter().Input("x", -1, 16, 20, 20).Initializer("w", [16, 16, 3, 3], new float[2304]).Node("Conv", ["x", "w"], "y", new NodeAttribute("pads", Ints: [1, 1, 1, 1]))
+            .Output("y", -1, 16, 20, 20).ToBytes(),
+        "ReduceMean" => new GraphWriter().Input("x", -1, 8, 6, 6).Node("ReduceMean", ["x"], "y", new NodeAttribute("axes", Ints: [2, 3])).Output("y", -1, 8, 1, 1).ToBytes(),
+        "Transpose" => new GraphWriter().Input("x", -1, 8, 6, 6).Node("Transpose", ["x"], "y", new NodeAttribute("perm", Ints: [0, 2, 3, 1])).Output("y", -1, 6, 6, 8).ToBytes(),
+        _ => throw new ArgumentException(op),
+    };
+
+    [Theory, MemberData(nameof(Ops))]
+    public void A_warm_run_of_the_op_allocates_nothing(string op)
+    {
+        foreach (int degree in new[] { 1, 2 })
+        {
+            OnnxModel model = OnnxModel.Load(Model(op), op, new OnnxModelOptions { MaxDegreeOfParallelism = degree });
+            float[] x = new float[model.InputLength(2)], y = new float[model.OutputLength(2)];
+            for (int i = 0; i < 40; i++) model.Run(x, y);
+            Thread.Sleep(150);
+            for (int i = 0; i < 40; i++) model.Run(x, y);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++) model.Run(x, y);
+            long after = GC.GetAllocatedBytesForCurrentThread();
+            Assert.True(after == before, $"{op} at degree {degree}: {(after - before) / 5} bytes per run");
         }
     }
 }

@@ -179,3 +179,65 @@ public class ElementwiseOpsTests
         Assert.Contains("Div node", Assert.Throws<InvalidDataException>(() => OnnxModel.Load(zero, "zero.onnx")).Message);
     }
 }
+
+/// <summary>MatMul as numpy's matmul: batch dims broadcast, 1-D operands promoted and their 1 dropped.</summary>
+public class MatMulOpTests
+{
+    [Property(MaxTest = 150)]
+    public Property MatMul_broadcasts_batches_and_promotes_vectors_as_numpy() =>
+        Prop.ForAll(
+            (from m in Gen.Choose(1, 5)
+             from k in Gen.Choose(1, 6)
+             from n in Gen.Choose(1, 5)
+             from batchRank in Gen.Choose(0, 3)
+             from batch in Gen.ArrayOf(Gen.Choose(1, 3), batchRank)
+             from keepA in Gen.ArrayOf(Gen.Elements(true, false), batchRank)
+             from keepB in Gen.ArrayOf(Gen.Elements(true, false), batchRank)
+             from vector in Gen.Elements("none", "none", "a", "b")
+             select (m, k, n, batch, keepA, keepB, vector)).ToArbitrary(),
+            c =>
+            {
+                int[] batchA = [.. c.batch.Select((d, i) => c.keepA[i] ? d : 1)], batchB = [.. c.batch.Select((d, i) => c.keepB[i] ? d : 1)];
+                int[] da = c.vector == "a" ? [c.k] : [.. batchA, c.m, c.k], db = c.vector == "b" ? [c.k] : [.. batchB, c.k, c.n];
+                int[] batch = [.. Enumerable.Range(0, c.batch.Length).Select(i => Math.Max(c.vector == "a" ? 1 : batchA[i], c.vector == "b" ? 1 : batchB[i]))];
+                if (c.vector == "a") batch = [.. batchB];
+                if (c.vector == "b") batch = [.. batchA];
+                int rows = c.vector == "a" ? 1 : c.m, cols = c.vector == "b" ? 1 : c.n;
+                int[] dy = [.. batch, .. c.vector == "a" ? Array.Empty<int>() : [c.m], .. c.vector == "b" ? Array.Empty<int>() : [c.n]];
+                byte[] bytes = new GraphWriter().Input("a", [.. da.Select(d => (long)d)]).Input("b", [.. db.Select(d => (long)d)])
+                    .Node("MatMul", ["a", "b"], "y").Output("y", [.. dy.Select(d => (long)d)]).ToBytes();
+                OnnxModel model = OnnxModel.Load(bytes, "matmul.onnx");
+                Assert.Equal(dy, model.OutputMetadata["y"].Dimensions);
+                var random = new Random(c.m * 7 + c.k);
+                float[] a = [.. Enumerable.Range(0, da.Aggregate(1, (p, d) => p * d)).Select(_ => (float)random.NextDouble() - 0.5f)];
+                float[] b = [.. Enumerable.Range(0, db.Aggregate(1, (p, d) => p * d)).Select(_ => (float)random.NextDouble() - 0.5f)];
+                float[] y = new float[dy.Aggregate(1, (p, d) => p * d)];
+                model.Run(["a", "b"], [a, b], ["y"], [y]);
+                int count = batch.Aggregate(1, (p, d) => p * d);
+                for (int t = 0; t < count; t++)
+                {
+                    // The batch index t read from each operand (a 1 in its batch dims repeats the same matrix).
+                    int ta = 0, tb = 0;
+                    for (int i = 0, rest = t, span = count; i < batch.Length; i++)
+                    {
+                        span /= batch[i];
+                        int index = rest / span;
+                        rest %= span;
+                        if (c.vector != "a") ta = ta * batchA[i] + (batchA[i] == 1 ? 0 : index);
+                        if (c.vector != "b") tb = tb * batchB[i] + (batchB[i] == 1 ? 0 : index);
+                    }
+                    for (int i = 0; i < rows; i++)
+                        for (int j = 0; j < cols; j++)
+                        {
+                            double sum = 0, abs = 0;
+                            for (int q = 0; q < c.k; q++)
+                            {
+                                double p = (double)a[(ta * rows + i) * c.k + q] * b[(tb * c.k + q) * cols + j];
+                                (sum, abs) = (sum + p, abs + Math.Abs(p));
+                            }
+                            float actual = y[(t * rows + i) * cols + j];
+                            Assert.True(Math.Abs(actual - sum) <= Tolerance.SumBound(c.k, abs), $"y[{t},{i},{j}] = {actual}, expected {sum}");
+                        }
+                }
+            });
+}

@@ -6,6 +6,7 @@ using Kernels.Nn;
 namespace Kernels.Tests.Nn;
 
 /// <summary>The app-facing model API: a checkpoint in, the network's softmax out, bitwise the same for any caller, thread or batch.</summary>
+[Trait("Category", "Kernel")]
 public class ClassifierTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("classifier").FullName;

@@ -5,7 +5,8 @@ namespace Kernels.Onnx.Runtime.Ops;
 
 /// <summary>
 /// Gemm (Y = alpha op(A) op(B) + beta C, C broadcast from a scalar, a row, a column or the full M x N) and MatMul
-/// (2-D B; A of rank 2 or more, its leading dims flattened into rows) on the packed <see cref="Kernels.Gemm"/>.
+/// (2-D B: A of rank 2 or more, its leading dims flattened into rows; other operands: <see cref="BatchedMatMul"/>) on
+/// the packed <see cref="Kernels.Gemm"/>.
 /// A constant B stored transposed (PyTorch's Linear: out x in) is transposed once at load: the GEMM packs a
 /// row-major B with contiguous copies, a transposed one element by element, on every call.
 /// </summary>
@@ -50,8 +51,7 @@ internal sealed class GemmOp : Op
     public override Step Plan(PlanContext p)
     {
         int[] a = Float(p, 0, "A"), b = _constantBDims ?? Float(p, 1, "B");
-        if (_matMul && (a.Length < 2 || b.Length != 2))
-            throw new NotSupportedException($"{Node}: A {Format(a)} and B {Format(b)}; MatMul supports A of rank 2 or more with a 2-D B (batched or 1-D operands are not supported).");
+        if (_matMul && (a.Length < 2 || b.Length != 2)) return BatchedMatMul.Plan(p, Node, Inputs[0], Inputs[1], Output, a, b);
         if (!_matMul && a.Length != 2) throw Invalid($"A has rank {a.Length} {Format(a)} but must have rank 2");
         if (!_matMul && b.Length != 2) throw Invalid($"B has rank {b.Length} {Format(b)} but must have rank 2");
         (int m, int n, int k) = Extent(a, b);
