@@ -52,12 +52,13 @@ public static class Tolerance
     public static double SumBound(int terms, double absSum) => (terms + 2) * FloatUnitRoundoff * absSum + 1e-35;
 
     /// <summary>
-    /// The element-wise functions against a double oracle, in ulps of the float result: TensorPrimitives' exp, log,
-    /// tanh and sigmoid are documented within a few ulps, and our erf is within 1.5e-7 absolute (Abramowitz and Stegun
-    /// 7.1.26), about 2.5 ulps near |erf| = 1. Measured worst over the tests' inputs: see the test that uses it. Exact
-    /// IEEE operations (add, subtract, multiply, divide, max, min, clip) are checked bitwise instead.
+    /// The element-wise functions against a double oracle, in ulps of the float result: the library's sigmoid, tanh,
+    /// ELU and hard functions, which the ONNX ops run on, are stated in docs/semantics.md at worst 3.3, 4.2, 2.4 and
+    /// under 2 ulps (1.7M points on four widths); TensorPrimitives' exp and log are within a few; our erf is within
+    /// 1.5e-7 absolute (Abramowitz and Stegun 7.1.26), about 2.5 ulps near |erf| = 1. 5 covers the largest stated one.
+    /// Exact IEEE operations (add, subtract, multiply, divide, max, min, clip) are checked bitwise instead.
     /// </summary>
-    public const double FunctionUlps = 4;
+    public const double FunctionUlps = 5;
 
     /// <summary>Asserts |actual - expected| &lt;= FunctionUlps ulps of the float nearest expected (NaN only where expected is NaN).</summary>
     public static void WithinUlps(double expected, float actual, string what)
