@@ -129,13 +129,15 @@ public sealed class OnnxModel
     {
         ArgumentNullException.ThrowIfNull(stream);
         if (stream.CanSeek && stream.Length - stream.Position > MaxFileBytes)
-            throw new InvalidDataException($"{source}: offset 0: {stream.Length - stream.Position} bytes is more than an ONNX protobuf can hold ({MaxFileBytes}).");
+            throw new InvalidDataException($"{source}: offset 0: {stream.Length - stream.Position} bytes is more than an ONNX " +
+                $"protobuf can hold ({MaxFileBytes}).");
         using var copy = new MemoryStream();
         var buffer = new byte[81920];
         int read;
         while ((read = stream.Read(buffer)) > 0)
         {
-            if (copy.Length + read > MaxFileBytes) throw new InvalidDataException($"{source}: offset {copy.Length}: more than {MaxFileBytes} bytes, more than an ONNX protobuf can hold.");
+            if (copy.Length + read > MaxFileBytes) throw new InvalidDataException($"{source}: offset {copy.Length}: more than " +
+                $"{MaxFileBytes} bytes, more than an ONNX protobuf can hold.");
             copy.Write(buffer, 0, read);
         }
         return Load(copy.GetBuffer().AsSpan(0, (int)copy.Length), source, options);
@@ -149,7 +151,8 @@ public sealed class OnnxModel
         if (options.MaxDegreeOfParallelism == 0 || options.MaxDegreeOfParallelism < -1)
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxDegreeOfParallelism, $"options.MaxDegreeOfParallelism must be -1 or positive but is {options.MaxDegreeOfParallelism}.");
         if (options.MaxActivationFloats < 1)
-            throw new ArgumentOutOfRangeException(nameof(options), options.MaxActivationFloats, $"options.MaxActivationFloats must be positive but is {options.MaxActivationFloats}.");
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxActivationFloats, $"options.MaxActivationFloats " +
+                $"must be positive but is {options.MaxActivationFloats}.");
         Graph graph = GraphReader.Read(ModelMessage.Read(bytes, source), source, options);
         if (graph.Inputs.Count == 0) throw new NotSupportedException($"{source}: the graph has no runtime input.");
         if (graph.Outputs.Count == 0) throw new InvalidDataException($"{source}: the graph has no output.");
@@ -208,13 +211,15 @@ public sealed class OnnxModel
     public void Run(ReadOnlySpan<float> input, Span<float> output)
     {
         if (_graph.Inputs.Count != 1 || _graph.Outputs.Count != 1)
-            throw new InvalidOperationException($"The model has {_graph.Inputs.Count} inputs and {_graph.Outputs.Count} outputs; use the named Run.");
+            throw new InvalidOperationException($"The model has {_graph.Inputs.Count} inputs and {_graph.Outputs.Count} outputs; " +
+                $"use the named Run.");
         Span<int> symbols = stackalloc int[_graph.SymbolNames.Count];
         symbols.Fill(-1);
         Resolve(_graph.Inputs[0], input.Length, nameof(input), -1, symbols);
         Plan plan = PlanFor(symbols);
         int result = plan.Length(_outputValues[0]);
-        if (output.Length != result) throw new ArgumentException($"output has length {output.Length} but the model gives {result} floats for this input.", nameof(output));
+        if (output.Length != result) throw new ArgumentException($"output has length {output.Length} but the model gives " +
+            $"{result} floats for this input.", nameof(output));
         Frame f = plan.Rent();
         try
         {
@@ -243,9 +248,12 @@ public sealed class OnnxModel
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(outputNames);
         ArgumentNullException.ThrowIfNull(outputs);
-        if (inputNames.Count != inputs.Count) throw new ArgumentException($"inputNames has {inputNames.Count} names but inputs has {inputs.Count} values.", nameof(inputs));
-        if (outputNames.Count != outputs.Count) throw new ArgumentException($"outputNames has {outputNames.Count} names but outputs has {outputs.Count} buffers.", nameof(outputs));
-        if (inputs.Count != _graph.Inputs.Count) throw new ArgumentException($"the model has {_graph.Inputs.Count} inputs but {inputs.Count} were given.", nameof(inputs));
+        if (inputNames.Count != inputs.Count) throw new ArgumentException($"inputNames has {inputNames.Count} names but inputs " +
+            $"has {inputs.Count} values.", nameof(inputs));
+        if (outputNames.Count != outputs.Count) throw new ArgumentException($"outputNames has {outputNames.Count} names but " +
+            $"outputs has {outputs.Count} buffers.", nameof(outputs));
+        if (inputs.Count != _graph.Inputs.Count) throw new ArgumentException($"the model has {_graph.Inputs.Count} inputs but " +
+            $"{inputs.Count} were given.", nameof(inputs));
         Span<int> symbols = stackalloc int[_graph.SymbolNames.Count];
         symbols.Fill(-1);
         foreach (GraphInput input in _graph.Inputs)
@@ -258,7 +266,8 @@ public sealed class OnnxModel
         {
             int length = plan.Length(OutputValue(outputNames[o], o));
             if (outputs[o].Length != length)
-                throw new ArgumentException($"outputs[{o}] ('{outputNames[o]}') has length {outputs[o].Length} but the model gives {length} floats for these inputs.", nameof(outputs));
+                throw new ArgumentException($"outputs[{o}] ('{outputNames[o]}') has length {outputs[o].Length} but the model " +
+                    $"gives {length} floats for these inputs.", nameof(outputs));
         }
         Frame f = plan.Rent();
         try
@@ -356,14 +365,18 @@ public sealed class OnnxModel
         string Named() => position < 0 ? $"{parameter} ('{input.Name}')" : $"{parameter}[{position}] ('{input.Name}')";
         if (axis < 0)
         {
-            if (length != per) throw new ArgumentException($"{Named()} has length {length} but the model's input {Op.Format(input.Fixed)} has {per} floats.", parameter);
+            if (length != per) throw new ArgumentException($"{Named()} has length {length} but the model's input " +
+                $"{Op.Format(input.Fixed)} has {per} floats.", parameter);
             return;
         }
         if (length == 0 || length % per != 0)
-            throw new ArgumentException($"{Named()} has length {length}, not a positive multiple of {(axis == 0 ? "one sample's" : "the")} {per} floats {(axis == 0 ? "" : "per unit of its symbolic dimension ")}{Op.Format(input.Declared)}.", parameter);
+            throw new ArgumentException($"{Named()} has length {length}, not a positive multiple of " +
+                $"{(axis == 0 ? "one sample's" : "the")} {per} floats " +
+                    $"{(axis == 0 ? "" : "per unit of its symbolic dimension ")}{Op.Format(input.Declared)}.", parameter);
         int symbol = input.Symbols[axis], size = (int)(length / per);
         if (symbols[symbol] >= 0 && symbols[symbol] != size)
-            throw new ArgumentException($"{Named()} gives {_graph.SymbolNames[symbol]} = {size} but an earlier input gives {symbols[symbol]}.", parameter);
+            throw new ArgumentException($"{Named()} gives {_graph.SymbolNames[symbol]} = {size} but an earlier input gives " +
+                $"{symbols[symbol]}.", parameter);
         symbols[symbol] = size;
     }
 

@@ -18,9 +18,11 @@ internal static class GraphReader
         GraphMessage message = model.Graph!;
         if (!model.Opsets.TryGetValue("", out long opset)) opset = MinOpset;
         if (opset is < MinOpset or > MaxOpset)
-            throw new NotSupportedException($"{source}: the model imports default-domain opset {opset}; this runtime implements opsets {MinOpset}-{MaxOpset}.");
+            throw new NotSupportedException($"{source}: the model imports default-domain opset {opset}; this runtime implements " +
+                $"opsets {MinOpset}-{MaxOpset}.");
         if (message.SparseInitializers > 0)
-            throw new NotSupportedException($"{source}: the graph has {message.SparseInitializers} sparse initializers, which this runtime does not read.");
+            throw new NotSupportedException($"{source}: the graph has {message.SparseInitializers} sparse initializers, which " +
+                $"this runtime does not read.");
         var graph = new Graph(source, opset);
         var index = new Dictionary<string, int>();
         var symbols = new Dictionary<string, int>();
@@ -42,7 +44,8 @@ internal static class GraphReader
         {
             if (!index.TryGetValue(output.Name, out int value))
                 throw new InvalidDataException($"{source}: graph output '{output.Name}' is not produced by any node.");
-            if (graph.Constants[value] is not null) throw new NotSupportedException($"{source}: graph output '{output.Name}' is a constant.");
+            if (graph.Constants[value] is not null) throw new NotSupportedException($"{source}: graph output '{output.Name}' is " +
+                $"a constant.");
             graph.Outputs.Add((output.Name, value));
         }
         return graph;
@@ -63,7 +66,8 @@ internal static class GraphReader
             symbolOf[i] = -1;
             if (input.DimNames[i] is null && dims[i] >= 0)
             {
-                if (dims[i] > int.MaxValue) throw new InvalidDataException($"{what} dimension {i} is {dims[i]}, more than a buffer can hold.");
+                if (dims[i] > int.MaxValue) throw new InvalidDataException($"{what} dimension {i} is {dims[i]}, more than a " +
+                    $"buffer can hold.");
                 fixedDims[i] = (int)dims[i];
                 per = Sizes.Product(per, fixedDims[i]);
                 continue;
@@ -78,24 +82,31 @@ internal static class GraphReader
         }
         int symbolic = symbolOf.Count(s => s >= 0);
         if (symbolic > 1)
-            throw new NotSupportedException($"{what} has {symbolic} symbolic dimensions {Op.Format(input.DimNames.Select((n, i) => n ?? dims[i].ToString()).ToArray())}; one is supported (the run's length gives its size).");
+            throw new NotSupportedException($"{what} has {symbolic} symbolic dimensions " +
+                $"{Op.Format(input.DimNames.Select((n, i) => n ?? dims[i].ToString()).ToArray())}; one is supported (the run's " +
+                    $"length gives its size).");
         // The product is clamped, not wrapped: a shape whose elements pass 2^63 must not look small (2^64 + 11936 floats).
-        if (per > cap) throw new InvalidDataException($"{what}: {Op.Format(dims)} holds {(per == long.MaxValue ? "2^63 or more" : per)} floats per sample, above OnnxModelOptions.MaxActivationFloats ({cap}).");
+        if (per > cap) throw new InvalidDataException($"{what}: {Op.Format(dims)} holds " +
+            $"{(per == long.MaxValue ? "2^63 or more" : per)} floats per sample, above OnnxModelOptions.MaxActivationFloats ({cap}).");
         if (symbolic == 1 && per == 0)
-            throw new NotSupportedException($"{what} {Op.Format(dims)} has a zero dimension beside its symbolic one, so its length cannot give the symbol's size.");
+            throw new NotSupportedException($"{what} {Op.Format(dims)} has a zero dimension beside its symbolic one, so its " +
+                $"length cannot give the symbol's size.");
         return new GraphInput(input.Name, value, fixedDims, symbolOf);
     }
 
     private static void AddNode(Graph graph, NodeMessage n, int position, Dictionary<string, int> index)
     {
         string node = $"{graph.Source}: {n.Describe(position)} (offset {n.Offset})";
-        if (n.Domain is not ("" or "ai.onnx")) throw new NotSupportedException($"{node}: domain '{n.Domain}' is not supported (only the default ONNX domain).");
+        if (n.Domain is not ("" or "ai.onnx")) throw new NotSupportedException($"{node}: domain '{n.Domain}' is not supported " +
+            $"(only the default ONNX domain).");
         var attributes = new NodeAttributes(n, node);
         int[] inputs = n.Inputs.Select(name => name.Length == 0 ? -1 : index.TryGetValue(name, out int i) ? i
-            : throw new InvalidDataException($"{node}: input '{name}' is not produced by an earlier node or initializer (the graph is cyclic, unsorted or incomplete).")).ToArray();
+            : throw new InvalidDataException($"{node}: input '{name}' is not produced by an earlier node or initializer (the " +
+                $"graph is cyclic, unsorted or incomplete).")).ToArray();
         if (n.Outputs.Count == 0 || n.Outputs[0].Length == 0) throw new InvalidDataException($"{node} has no output.");
         foreach (string output in n.Outputs)
-            if (output.Length > 0 && index.ContainsKey(output)) throw new InvalidDataException($"{node}: output '{output}' is produced twice.");
+            if (output.Length > 0 && index.ContainsKey(output)) throw new InvalidDataException($"{node}: output '{output}' is " +
+                $"produced twice.");
         if (n.OpType == "Constant")
         {
             if (n.Outputs.Count != 1) throw new InvalidDataException($"{node} has {n.Outputs.Count} outputs but a Constant has one.");
@@ -119,10 +130,13 @@ internal static class GraphReader
     public static ConstantTensor Constant(TensorMessage t, string source, string what)
     {
         if (t.External)
-            throw new NotSupportedException($"{source}: {what} keeps its data in an external file; save the model with its weights inside (onnx.save(..., save_as_external_data=False)).");
+            throw new NotSupportedException($"{source}: {what} keeps its data in an external file; save the model with its " +
+                $"weights inside (onnx.save(..., save_as_external_data=False)).");
         if (t.Floats is null && t.Int64s is null)
-            throw new NotSupportedException($"{source}: offset {t.Offset}: {what} has data type {t.DataType}; only float (1), int32 (6) and int64 (7) constants are supported.");
-        if (t.Dims.Any(d => d > int.MaxValue)) throw new InvalidDataException($"{source}: offset {t.Offset}: {what} has a dimension above 2^31.");
+            throw new NotSupportedException($"{source}: offset {t.Offset}: {what} has data type {t.DataType}; only float (1), " +
+                $"int32 (6) and int64 (7) constants are supported.");
+        if (t.Dims.Any(d => d > int.MaxValue)) throw new InvalidDataException($"{source}: offset {t.Offset}: {what} has a " +
+            $"dimension above 2^31.");
         return new(t.Dims.Select(d => (int)d).ToArray(), t.Floats, t.Int64s);
     }
 
@@ -137,12 +151,14 @@ internal static class GraphReader
         {
             if (d < 0) throw new ArgumentException($"{entry} has a negative dimension {d} in {Op.Format(t.Dims)}.", "options");
             if (d != 0 && count > Array.MaxLength / d)
-                throw new ArgumentException($"{entry} dims {Op.Format(t.Dims)} hold more than {Array.MaxLength} values, more than an array can.", "options");
+                throw new ArgumentException($"{entry} dims {Op.Format(t.Dims)} hold more than {Array.MaxLength} values, more " +
+                    $"than an array can.", "options");
             count *= d;
         }
         long held = t.Floats?.LongLength ?? t.Int64s?.LongLength ?? -1;
         if ((t.Floats is null) == (t.Int64s is null) || held != count)
-            throw new ArgumentException($"{entry} must hold exactly one of Floats and Int64s with {count} values for dims {Op.Format(t.Dims)}, but holds {held}.", "options");
+            throw new ArgumentException($"{entry} must hold exactly one of Floats and Int64s with {count} values for dims " +
+                $"{Op.Format(t.Dims)}, but holds {held}.", "options");
         // Copied: the caller may reuse its arrays after Load.
         return new((int[])t.Dims.Clone(), (float[]?)t.Floats?.Clone(), (long[]?)t.Int64s?.Clone());
     }

@@ -46,8 +46,10 @@ internal sealed class OpContext(Graph graph, Node node, int[] readers)
     public void Arity(int required, int max)
     {
         for (int i = 0; i < required; i++)
-            if (Input(i) < 0) throw new InvalidDataException($"{Node} has {node.Inputs.Count(v => v >= 0)} inputs but needs {required} (input {i} is missing).");
-        if (node.Inputs.Length > max) throw new InvalidDataException($"{Node} has {node.Inputs.Length} inputs but {OpType} takes at most {max}.");
+            if (Input(i) < 0) throw new InvalidDataException($"{Node} has {node.Inputs.Count(v => v >= 0)} inputs but needs " +
+                $"{required} (input {i} is missing).");
+        if (node.Inputs.Length > max) throw new InvalidDataException($"{Node} has {node.Inputs.Length} inputs but {OpType} takes " +
+            $"at most {max}.");
     }
 
     /// <summary>
@@ -58,17 +60,20 @@ internal sealed class OpContext(Graph graph, Node node, int[] readers)
     {
         for (int i = supported; i < node.Outputs.Length; i++)
             if (node.Outputs[i] >= 0 && readers[node.Outputs[i]] > 0)
-                throw new NotSupportedException($"{Node}: output {i} ('{Graph.Names[node.Outputs[i]]}') is used; only the first {(supported == 1 ? "output is" : $"{supported} outputs are")} supported.");
+                throw new NotSupportedException($"{Node}: output {i} ('{Graph.Names[node.Outputs[i]]}') is used; only the first " +
+                    $"{(supported == 1 ? "output is" : $"{supported} outputs are")} supported.");
         return node.Outputs[..Math.Min(supported, node.Outputs.Length)];
     }
 
     public float[] ConstantFloats(int i, string name) => Constant(i) is { Floats: float[] f } ? f
         : Constant(i) is not null ? throw new InvalidDataException($"{Node}: input {name} is an int64 constant but must be float.")
-        : throw new NotSupportedException($"{Node}: input {name} must be a float initializer or Constant (computed weights are not supported).");
+        : throw new NotSupportedException($"{Node}: input {name} must be a float initializer or Constant (computed weights are " +
+            $"not supported).");
 
     public long[] ConstantInts(int i, string name) => Constant(i) is { Ints: long[] v } ? v
         : Constant(i) is not null ? throw new InvalidDataException($"{Node}: input {name} is a float constant but must be int64.")
-        : throw new NotSupportedException($"{Node}: input {name} must be an int64 initializer or Constant (a shape computed at run time is not supported).");
+        : throw new NotSupportedException($"{Node}: input {name} must be an int64 initializer or Constant (a shape computed at " +
+            $"run time is not supported).");
 
     public InvalidDataException Malformed(string what) => new($"{Node}: {what}.");
 
@@ -127,7 +132,8 @@ internal abstract class Op(string node, int[] inputs, int[] outputs)
     {
         int v = Inputs[input];
         if (p.Types[v] != ElementType.Int64) throw Invalid($"input {name} is {p.Types[v].ToString().ToLowerInvariant()} but must be int64");
-        return p.Ints[v] ?? throw new NotSupportedException($"{Node}: input {name} is computed at run time; only constant int64 values and shapes are supported.");
+        return p.Ints[v] ?? throw new NotSupportedException($"{Node}: input {name} is computed at run time; only constant int64 " +
+            $"values and shapes are supported.");
     }
 
     /// <summary>Whether input <paramref name="input"/> is an int64 value known while planning (the op then computes its output while planning too).</summary>

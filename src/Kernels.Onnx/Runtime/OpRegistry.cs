@@ -72,7 +72,8 @@ internal static class OpRegistry
         if (!Factories.TryGetValue(c.OpType, out var entry))
             throw new NotSupportedException($"{c.Node}: op type {c.OpType} is not supported (docs/api.md lists the supported ops).");
         if (c.Opset < entry.Since || c.Opset > entry.Until)
-            throw new NotSupportedException($"{c.Node}: op type {c.OpType} is supported in opsets {entry.Since}-{entry.Until}, not {c.Opset}.");
+            throw new NotSupportedException($"{c.Node}: op type {c.OpType} is supported in opsets {entry.Since}-{entry.Until}, " +
+                $"not {c.Opset}.");
         Op op = entry.Create(c);
         (op.OpType, op.Name) = (c.OpType, c.NodeName);
         return op;

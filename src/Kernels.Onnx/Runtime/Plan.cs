@@ -46,7 +46,8 @@ internal sealed class PlanContext
     {
         long total = floats > Cap - _charged ? long.MaxValue : _charged + floats;
         if (total > Cap || floats > Array.MaxLength)
-            throw new InvalidDataException($"{node}: {what} takes {floats} floats, which with the plan's other buffers passes OnnxModelOptions.MaxActivationFloats ({Cap}).");
+            throw new InvalidDataException($"{node}: {what} takes {floats} floats, which with the plan's other buffers passes " +
+                $"OnnxModelOptions.MaxActivationFloats ({Cap}).");
         _charged = total;
     }
 
@@ -55,9 +56,11 @@ internal sealed class PlanContext
     {
         if (value < 0) return;
         long n = Sizes.Elements(dims);
-        if (Array.Exists(dims, d => d < 0)) throw new InvalidDataException($"{node}: output dims {Op.Format(dims)} have a negative dimension.");
+        if (Array.Exists(dims, d => d < 0)) throw new InvalidDataException($"{node}: output dims {Op.Format(dims)} have a " +
+            $"negative dimension.");
         if (n > Array.MaxLength || n > Cap)
-            throw new InvalidDataException($"{node}: output {Op.Format(dims)} has {n} elements, more than OnnxModelOptions.MaxActivationFloats ({Cap}) or one buffer allows.");
+            throw new InvalidDataException($"{node}: output {Op.Format(dims)} has {n} elements, more than " +
+                $"OnnxModelOptions.MaxActivationFloats ({Cap}) or one buffer allows.");
         (Dims[value], Types[value]) = (dims, ElementType.Float);
     }
 

@@ -31,7 +31,8 @@ internal static class Planner
         for (int i = 0; i < ops.Count; i++)
         {
             foreach (int v in ops[i].Inputs)
-                if (v >= 0 && p.Dims[v] is null) throw new InvalidDataException($"{ops[i].Node}: input '{graph.Names[v]}' has no value (a runtime input read while folding constants).");
+                if (v >= 0 && p.Dims[v] is null) throw new InvalidDataException($"{ops[i].Node}: input '{graph.Names[v]}' has no " +
+                    $"value (a runtime input read while folding constants).");
             steps[i] = ops[i].Plan(p);
         }
         return Place(graph, ops, steps, p, symbols ?? [], live, folding: symbols is null);
@@ -61,7 +62,8 @@ internal static class Planner
         {
             if (folding && p.Types[v] == ElementType.Int64 && p.Ints[v] is not null) continue; // a folded shape
             if (p.Types[v] != ElementType.Float || p.Dims[v] is null)
-                throw new NotSupportedException($"{graph.Source}: output '{graph.Names[v]}' is an {p.Types[v].ToString().ToLowerInvariant()} shape computed while planning; only float outputs are supported.");
+                throw new NotSupportedException($"{graph.Source}: output '{graph.Names[v]}' is an " +
+                    $"{p.Types[v].ToString().ToLowerInvariant()} shape computed while planning; only float outputs are supported.");
             last[root[v]] = end;
         }
 
@@ -75,7 +77,8 @@ internal static class Planner
         for (int i = 0; i < steps.Length; i++)
         {
             long scratch = steps[i].ScratchFloats;
-            if (scratch > Array.MaxLength) throw new InvalidDataException($"{ops[i].Node}: scratch of {scratch} floats is more than one buffer can hold.");
+            if (scratch > Array.MaxLength) throw new InvalidDataException($"{ops[i].Node}: scratch of {scratch} floats is more " +
+                $"than one buffer can hold.");
             if (scratch > 0) buffers.Add((-1 - i, scratch, i, i));
         }
 
@@ -98,7 +101,8 @@ internal static class Planner
             else scratchOffsets[-1 - b.Key] = offset;
         }
         if (arena > Array.MaxLength || arena > p.Cap - p.Charged)
-            throw new InvalidDataException($"{graph.Source}: the plan for {Describe(graph, symbols)} needs an arena of {arena} floats live at once plus {p.Charged} in tables, above OnnxModelOptions.MaxActivationFloats ({p.Cap}).");
+            throw new InvalidDataException($"{graph.Source}: the plan for {Describe(graph, symbols)} needs an arena of {arena} " +
+                $"floats live at once plus {p.Charged} in tables, above OnnxModelOptions.MaxActivationFloats ({p.Cap}).");
 
         var constants = new float[]?[count];
         for (int v = 0; v < count; v++)

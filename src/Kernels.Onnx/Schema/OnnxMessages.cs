@@ -60,7 +60,8 @@ internal sealed class TensorMessage
         foreach (long d in t.Dims)
         {
             if (d < 0) throw r.Error(t.Offset, $"tensor '{t.Name}' has a negative dimension {d}");
-            count = d == 0 || count == 0 ? 0 : count > long.MaxValue / d ? throw r.Error(t.Offset, $"tensor '{t.Name}' declares more than 2^63 elements") : count * d;
+            count = d == 0 || count == 0 ? 0 : count > long.MaxValue / d ? throw r.Error(t.Offset, $"tensor '{t.Name}' declares " +
+                $"more than 2^63 elements") : count * d;
         }
         t.ElementCount = count;
         if (t.External) return t; // refused by the caller with the tensor's name
@@ -71,7 +72,8 @@ internal sealed class TensorMessage
             case OnnxDataType.Float:
                 long have = hasRaw ? raw.Length / 4 : floats.Count;
                 if (hasRaw && raw.Length % 4 != 0 || have != count)
-                    throw r.Error(t.Offset, $"float tensor '{t.Name}' declares {count} elements but holds {(hasRaw ? raw.Length + " raw bytes" : floats.Count + " floats")}");
+                    throw r.Error(t.Offset, $"float tensor '{t.Name}' declares {count} elements but holds " +
+                        $"{(hasRaw ? raw.Length + " raw bytes" : floats.Count + " floats")}");
                 t.Floats = hasRaw ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(raw).ToArray() : [.. floats];
                 if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("ONNX raw data is little-endian.");
                 break;
@@ -81,7 +83,8 @@ internal sealed class TensorMessage
                 int size = t.DataType switch { (int)OnnxDataType.Int64 => 8, (int)OnnxDataType.Int32 => 4, _ => 1 };
                 long held = hasRaw ? raw.Length / size : longs.Count;
                 if (hasRaw && raw.Length % size != 0 || held != count)
-                    throw r.Error(t.Offset, $"integer tensor '{t.Name}' declares {count} elements but holds {(hasRaw ? raw.Length + " raw bytes" : longs.Count + " values")}");
+                    throw r.Error(t.Offset, $"integer tensor '{t.Name}' declares {count} elements but holds " +
+                        $"{(hasRaw ? raw.Length + " raw bytes" : longs.Count + " values")}");
                 if (!hasRaw) t.Int64s = [.. longs];
                 else if (size == 8) t.Int64s = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(raw).ToArray();
                 else if (size == 1) t.Int64s = raw.ToArray().Select(v => (long)v).ToArray();
@@ -291,7 +294,8 @@ internal sealed class ModelMessage
                 default: r.Skip(type); break;
             }
         }
-        if (m.Graph is null) throw new InvalidDataException($"{source}: offset {bytes.Length}: the model has no graph (field 7); is this an ONNX file?");
+        if (m.Graph is null) throw new InvalidDataException($"{source}: offset {bytes.Length}: the model has no graph (field 7); " +
+            $"is this an ONNX file?");
         return m;
     }
 }

@@ -76,7 +76,8 @@ public static unsafe class Conv2D
             : ConvAlgorithms.Of(algorithm).FilterForm);
         ConvGeometry g = FilterGeometry(w.Shape, p);
         long length = form.FilterLength(g);
-        if (length > Array.MaxLength) throw new OutOfMemoryException($"Prepared filters would need {length} floats, more than the largest array ({Array.MaxLength}).");
+        if (length > Array.MaxLength) throw new OutOfMemoryException($"Prepared filters would need {length} floats, more than " +
+            $"the largest array ({Array.MaxLength}).");
         float[] data = new float[length];
         fixed (float* pw = w.Span, pb = b, pd = data)
             form.PrepareFilters(g, pw, pb, pd, degree);

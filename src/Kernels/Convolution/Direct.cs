@@ -65,7 +65,8 @@ internal sealed unsafe class Direct : IConvAlgorithm
         Scratch.EnsureFits(Scratch.Role.Weights, Im2ColGemm.FilterLength(g));
         // Tap offsets are ints: the padded copy must stay below 2^31 floats.
         long length = PaddedLength(g, filters);
-        if (length > int.MaxValue) throw new OutOfMemoryException($"The direct convolution needs a padded image of {length} floats, more than an int can index.");
+        if (length > int.MaxValue) throw new OutOfMemoryException($"The direct convolution needs a padded image of {length} " +
+            $"floats, more than an int can index.");
         Scratch.EnsureFits(Scratch.Role.PaddedImage, length);
     }
 

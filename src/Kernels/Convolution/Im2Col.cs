@@ -216,7 +216,8 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
         long left = Math.Min(PadLeft - tw, W), right = Math.Max((long)W + PadLeft - tw, 0);
         if (left <= 0 && right >= W) return;
         // Panels are a power of two wide (NR), so column j sits at (j >> log2 width) * panelStride + (j & (width - 1)).
-        System.Diagnostics.Debug.Assert(panelStride == 0 || System.Numerics.BitOperations.IsPow2(width), "panel width must be a power of two");
+        System.Diagnostics.Debug.Assert(panelStride == 0 || System.Numerics.BitOperations.IsPow2(width), "panel width must be a " +
+            "power of two");
         int log2 = System.Numerics.BitOperations.Log2((uint)width), mask = width - 1;
         for (long rowStart = -(p0 % OutW); rowStart < count; rowStart += OutW)
         {

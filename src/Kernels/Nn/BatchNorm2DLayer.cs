@@ -79,7 +79,8 @@ public sealed class BatchNorm2DLayer<T> : Layer<T> where T : unmanaged, IFloatin
     public override NchwTensor<T> Backward(NchwTensor<T> dout)
     {
         NchwTensor<T> x = Saved(_x);
-        if (!_xFromTraining) throw new InvalidOperationException("Backward needs a forward pass in training mode (eval mode uses fixed statistics).");
+        if (!_xFromTraining) throw new InvalidOperationException("Backward needs a forward pass in training mode (eval mode uses " +
+            "fixed statistics).");
         Guard.Shape(dout.Shape, x.Shape, nameof(dout), $"the layer's output");
         NchwTensor<T> dx = Reuse(ref _dx, x.Shape);
         _kernels.BatchNormBackward(dout.ReadOnlyView, x.ReadOnlyView, _gamma.Value, _savedMean, _savedInvStd, dx.View, _gamma.Grad, _beta.Grad);

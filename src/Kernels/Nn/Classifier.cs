@@ -77,13 +77,16 @@ public sealed class Classifier
         long[] Shape(string name, int rank) => tensors.TryGetValue(name, out var t) && t.DType == "F32" && t.Shape.Length == rank
             && t.Shape.All(d => d is > 0 and <= int.MaxValue)
             ? t.Shape
-            : throw new InvalidDataException($"{source}: at offset 8: a ThreeLayerConvNet checkpoint needs an F32 tensor {name} of rank {rank}.");
+            : throw new InvalidDataException($"{source}: at offset 8: a ThreeLayerConvNet checkpoint needs an F32 tensor {name} " +
+                $"of rank {rank}.");
         long[] w1 = Shape("W1", 4), w2 = Shape("W2", 2), w3 = Shape("W3", 2);
-        if (w1[2] != w1[3]) throw new InvalidDataException($"{source}: at offset 8: W1 has {w1[2]}x{w1[3]} filters; ThreeLayerConvNet's are square.");
+        if (w1[2] != w1[3]) throw new InvalidDataException($"{source}: at offset 8: W1 has {w1[2]}x{w1[3]} filters; " +
+            $"ThreeLayerConvNet's are square.");
         // The image size is in the metadata ("CxHxW"); the flattened pooled size W2 must agree with it.
         int[] input = metadata.TryGetValue("input", out string? text) ? text.Split('x').Select(v => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int d) ? d : -1).ToArray() : [];
         if (input.Length != 3 || input.Any(d => d < 1) || input[0] != w1[1])
-            throw new InvalidDataException($"{source}: at offset 8: the metadata's input must be CxHxW with C = {w1[1]} (W1's channels), but is '{text}'.");
+            throw new InvalidDataException($"{source}: at offset 8: the metadata's input must be CxHxW with C = {w1[1]} (W1's " +
+                $"channels), but is '{text}'.");
         var options = new ConvNetOptions(input[0], input[1], input[2], (int)w1[0], (int)w1[2], (int)w2[1], (int)w3[1], WeightScale: 1e-3);
         // One image through the network by the network's own geometry (an even filter size takes a row and a column
         // off the image); an image or activation too large for an int-indexed span is the file's fault, not an argument's.
@@ -97,10 +100,12 @@ public sealed class Classifier
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"{source}: at offset 8: images of {text} do not fit a network with {w1[0]} {w1[2]}x{w1[3]} filters ({e.Message})", e);
+            throw new InvalidDataException($"{source}: at offset 8: images of {text} do not fit a network with {w1[0]} " +
+                $"{w1[2]}x{w1[3]} filters ({e.Message})", e);
         }
         if (w2[0] != pooled.Length || w3[0] != w2[1])
-            throw new InvalidDataException($"{source}: at offset 8: W2 {w2[0]}x{w2[1]} and W3 {w3[0]}x{w3[1]} do not fit images of {text} with {w1[0]} {w1[2]}x{w1[3]} filters.");
+            throw new InvalidDataException($"{source}: at offset 8: W2 {w2[0]}x{w2[1]} and W3 {w3[0]}x{w3[1]} do not fit images " +
+                $"of {text} with {w1[0]} {w1[2]}x{w1[3]} filters.");
         int largest = Math.Max(Math.Max(image.Length, conv.Length), Math.Max(options.Hidden, options.Classes));
         return new Classifier(options, metadata, maxDegreeOfParallelism, Math.Max(1, MaxSliceFloats / largest), checkpoint, source);
     }
@@ -130,13 +135,16 @@ public sealed class Classifier
     {
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, $"count must be at least 1 but is {count}.");
         if (images.Length != (long)count * ImageLength)
-            throw new ArgumentException($"images has length {images.Length} but {count} image(s) of {Options.Channels}x{Options.Height}x{Options.Width} need {(long)count * ImageLength}.", nameof(images));
+            throw new ArgumentException($"images has length {images.Length} but {count} image(s) of " +
+                $"{Options.Channels}x{Options.Height}x{Options.Width} need {(long)count * ImageLength}.", nameof(images));
         if (probabilities.Length != (long)count * Classes)
-            throw new ArgumentException($"probabilities has length {probabilities.Length} but {count} image(s) of {Classes} classes need {(long)count * Classes}.", nameof(probabilities));
+            throw new ArgumentException($"probabilities has length {probabilities.Length} but {count} image(s) of {Classes} " +
+                $"classes need {(long)count * Classes}.", nameof(probabilities));
         // A NaN or inf pixel would spread through the convolution into every probability: refuse it by position.
         int bad = images.IndexOfAnyExceptInRange(float.MinValue, float.MaxValue);
         if (bad >= 0)
-            throw new ArgumentException($"images[{bad}] (image {bad / ImageLength}, pixel {bad % ImageLength}) is {images[bad]}; pixels must be finite.", nameof(images));
+            throw new ArgumentException($"images[{bad}] (image {bad / ImageLength}, pixel {bad % ImageLength}) is {images[bad]}; " +
+                $"pixels must be finite.", nameof(images));
         Network net = Rent();
         try
         {

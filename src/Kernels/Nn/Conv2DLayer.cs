@@ -49,7 +49,8 @@ public sealed class Conv2DLayer<T> : Layer<T> where T : unmanaged, IFloatingPoin
         get;
         set
         {
-            if (!Enum.IsDefined(value)) Guard.ThrowOutOfRange(nameof(Algorithm), value, $"Algorithm must be a Conv2DAlgorithm value but is {(int)value}.");
+            if (!Enum.IsDefined(value)) Guard.ThrowOutOfRange(nameof(Algorithm), value, $"Algorithm must be a Conv2DAlgorithm " +
+                $"value but is {(int)value}.");
             field = value;
         }
     }

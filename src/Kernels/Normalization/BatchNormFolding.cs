@@ -28,7 +28,8 @@ public static class BatchNormFolding
         Guard.Length(beta.Length, f, nameof(beta), $"F of w");
         Guard.Length(runningMean.Length, f, nameof(runningMean), $"F of w");
         Guard.Length(runningVar.Length, f, nameof(runningVar), $"F of w");
-        if (!(epsilon > 0) || !double.IsFinite(epsilon)) Guard.ThrowOutOfRange(nameof(epsilon), epsilon, $"epsilon must be a finite number > 0 but is {epsilon}.");
+        if (!(epsilon > 0) || !double.IsFinite(epsilon)) Guard.ThrowOutOfRange(nameof(epsilon), epsilon, $"epsilon must be a " +
+            $"finite number > 0 but is {epsilon}.");
         Guard.Shape(foldedW.Shape, w.Shape, nameof(foldedW), $"w");
         Guard.Length(foldedB.Length, f, nameof(foldedB), $"F of w");
         Guard.NoPartialOverlap(foldedW.Span, w.Span, nameof(foldedW), nameof(w));

@@ -10,7 +10,9 @@ public readonly record struct BatchNormParams(double Epsilon = 1e-5, double Mome
 
     internal void Validate(string name)
     {
-        if (!(Epsilon > 0) || !double.IsFinite(Epsilon)) Guard.ThrowOutOfRange(name, Epsilon, $"{name}.Epsilon must be a finite number > 0 but is {Epsilon}.");
-        if (!(Momentum >= 0 && Momentum <= 1)) Guard.ThrowOutOfRange(name, Momentum, $"{name}.Momentum must be in [0, 1] but is {Momentum}.");
+        if (!(Epsilon > 0) || !double.IsFinite(Epsilon)) Guard.ThrowOutOfRange(name, Epsilon, $"{name}.Epsilon must be a finite " +
+            $"number > 0 but is {Epsilon}.");
+        if (!(Momentum >= 0 && Momentum <= 1)) Guard.ThrowOutOfRange(name, Momentum, $"{name}.Momentum must be in [0, 1] but is " +
+            $"{Momentum}.");
     }
 }

@@ -147,7 +147,8 @@ public static class BatchNorm2D
     internal static void ValidateInference<T>(ReadOnlyNchwSpan<T> x, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, ReadOnlySpan<T> runningMean,
         ReadOnlySpan<T> runningVar, double epsilon, ReadOnlyNchwSpan<T> y)
     {
-        if (!(epsilon > 0) || !double.IsFinite(epsilon)) Guard.ThrowOutOfRange(nameof(epsilon), epsilon, $"epsilon must be a finite number > 0 but is {epsilon}.");
+        if (!(epsilon > 0) || !double.IsFinite(epsilon)) Guard.ThrowOutOfRange(nameof(epsilon), epsilon, $"epsilon must be a " +
+            $"finite number > 0 but is {epsilon}.");
         Guard.Shape(y.Shape, x.Shape, nameof(y), $"x");
         ValidateChannels(x.Shape.C, gamma, beta);
         Guard.Length(runningMean.Length, x.Shape.C, nameof(runningMean), $"C of x");

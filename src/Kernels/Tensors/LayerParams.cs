@@ -63,7 +63,8 @@ public readonly record struct Conv2DParams
     public int Pad
     {
         get => HasSymmetricPad ? PadTop
-            : throw new InvalidOperationException($"Pad is {PadTop}/{PadBottom} (top/bottom) and {PadLeft}/{PadRight} (left/right); read the sides.");
+            : throw new InvalidOperationException($"Pad is {PadTop}/{PadBottom} (top/bottom) and {PadLeft}/{PadRight} " +
+                $"(left/right); read the sides.");
         init => (PadTop, PadBottom, PadLeft, PadRight) = (value, value, value, value);
     }
 
@@ -71,7 +72,8 @@ public readonly record struct Conv2DParams
     public int Dilation
     {
         get => DilationH == DilationW ? DilationH
-            : throw new InvalidOperationException($"Dilation is {DilationH} along H and {DilationW} along W; read DilationH and DilationW.");
+            : throw new InvalidOperationException($"Dilation is {DilationH} along H and {DilationW} along W; read DilationH and " +
+                $"DilationW.");
         init => (DilationH, DilationW) = (value, value);
     }
 

@@ -18,10 +18,12 @@ internal sealed class BatchedMatMul : Step
     /// <summary>Defines the output and returns the step, or throws naming the node when the operands do not fit.</summary>
     public static BatchedMatMul Plan(PlanContext p, string node, int a, int b, int y, int[] da, int[] db)
     {
-        if (da.Length == 0 || db.Length == 0) throw new InvalidDataException($"{node}: MatMul of a scalar ({Op.Format(da)} by {Op.Format(db)}).");
+        if (da.Length == 0 || db.Length == 0) throw new InvalidDataException($"{node}: MatMul of a scalar ({Op.Format(da)} by " +
+            $"{Op.Format(db)}).");
         int[] ma = da.Length == 1 ? [1, da[0]] : da, mb = db.Length == 1 ? [db[0], 1] : db;
         int m = ma[^2], k = ma[^1], n = mb[^1];
-        if (mb[^2] != k) throw new InvalidDataException($"{node}: A {Op.Format(da)} has {k} columns but B {Op.Format(db)} has {mb[^2]} rows.");
+        if (mb[^2] != k) throw new InvalidDataException($"{node}: A {Op.Format(da)} has {k} columns but B {Op.Format(db)} has " +
+            $"{mb[^2]} rows.");
         int[] batchA = ma[..^2], batchB = mb[..^2];
         int[] batch = Elementwise.Broadcast.Dims(batchA, batchB)
             ?? throw new InvalidDataException($"{node}: the batch dims of A {Op.Format(da)} and B {Op.Format(db)} do not broadcast.");

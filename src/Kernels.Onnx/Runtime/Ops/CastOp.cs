@@ -56,7 +56,9 @@ internal sealed class CastOp(OpContext c, int to) : Op(c.Node, [c.Input(0)], c.S
             // Toward zero (ONNX leaves out-of-range values undefined: here they saturate to int64 first, NaN gives 0).
             for (int i = 0; i < y.Length; i++)
                 y[i] = to == Boolean ? (constant[i] != 0 ? 1 : 0) : Convert(float.IsNaN(constant[i]) ? 0 : (long)constant[i]);
-        else throw new NotSupportedException($"{Node}: a float computed at run time cast to {(to == I64 ? "int64" : to == I32 ? "int32" : "bool")} is not supported (integer values exist only as shapes and constants).");
+        else throw new NotSupportedException($"{Node}: a float computed at run time cast to " +
+            $"{(to == I64 ? "int64" : to == I32 ? "int32" : "bool")} is not supported (integer values exist only as shapes and " +
+                $"constants).");
         return NoStep.Known;
     }
 

@@ -10,7 +10,8 @@ internal sealed class ConcatOp(OpContext c, long axis) : Op(c.Node, c.Inputs, c.
     {
         NodeAttributes a = c.Attributes;
         a.OnlyKnown("axis");
-        if (c.Inputs.Length == 0 || Array.IndexOf(c.Inputs, -1) >= 0) throw c.Malformed("Concat needs one or more inputs, none of them empty");
+        if (c.Inputs.Length == 0 || Array.IndexOf(c.Inputs, -1) >= 0) throw c.Malformed("Concat needs one or more inputs, none " +
+            "of them empty");
         if (c.Opset >= 4 && !a.Has("axis")) throw a.Malformed("Concat needs the attribute axis");
         return new ConcatOp(c, a.Int("axis", 1));
     }
@@ -30,7 +31,8 @@ internal sealed class ConcatOp(OpContext c, long axis) : Op(c.Node, c.Inputs, c.
             if (known) Ints(p, i, $"input {i}");
             if (d.Length != first.Length) throw Invalid($"input {i} has rank {d.Length} but input 0 has rank {first.Length}");
             for (int k = 0; k < d.Length; k++)
-                if (k != a && d[k] != first[k]) throw Invalid($"input {i} {Format(d)} differs from input 0 {Format(first)} in dimension {k}");
+                if (k != a && d[k] != first[k]) throw Invalid($"input {i} {Format(d)} differs from input 0 {Format(first)} in " +
+                    $"dimension {k}");
             along += d[a];
         }
         if (along > int.MaxValue) throw Invalid($"the inputs have {along} elements along axis {a} together");

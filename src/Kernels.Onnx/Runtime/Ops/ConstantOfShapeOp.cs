@@ -12,7 +12,8 @@ internal sealed class ConstantOfShapeOp(OpContext c, ConstantTensor value) : Op(
         NodeAttributes a = c.Attributes;
         a.OnlyKnown("value");
         c.Arity(1, 1);
-        ConstantTensor value = a.Tensor("value") is { } t ? GraphReader.Constant(t, c.Graph.Source, $"{c.Node} attribute value") : new([1], [0f], null);
+        ConstantTensor value = a.Tensor("value") is { } t ? GraphReader.Constant(t, c.Graph.Source, $"{c.Node} attribute " +
+            $"value") : new([1], [0f], null);
         if (value.Length != 1) throw a.Malformed($"attribute value has {value.Length} elements but must have one");
         return new ConstantOfShapeOp(c, value);
     }

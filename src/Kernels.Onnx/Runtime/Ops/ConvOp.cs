@@ -47,14 +47,17 @@ internal sealed class ConvOp : Op
     public override Step Plan(PlanContext p)
     {
         int[] x = Float(p, 0, "X", 4);
-        if (x[1] != (long)_ws.C * _groups) throw Invalid($"W has {_ws.C} input channels per group ({_groups} groups) but X {Format(x)} has {x[1]}");
+        if (x[1] != (long)_ws.C * _groups) throw Invalid($"W has {_ws.C} input channels per group ({_groups} groups) but X " +
+            $"{Format(x)} has {x[1]}");
         // The span of a dilated kernel, and the padded plane, in 64 bits: every one is below 2^31 + 2^30.
         long spanH = (long)_dilationH * (_ws.H - 1) + 1, spanW = (long)_dilationW * (_ws.W - 1) + 1;
         if (spanH > int.MaxValue || spanW > int.MaxValue) throw Invalid($"the dilated kernel spans {spanH}x{spanW}");
         (AxisPads h, AxisPads w) = _window.Resolve(x[2], x[3], (int)spanH, (int)spanW);
         long ph = h.Padded(x[2]), pw = w.Padded(x[3]);
-        if (ph < spanH || pw < spanW) throw Invalid($"the {_ws.H}x{_ws.W} kernel (spanning {spanH}x{spanW}) does not fit the padded input ({x[0]},{x[1]},{ph},{pw})");
-        if (ph > int.MaxValue || pw > int.MaxValue) throw Invalid($"the padded input ({x[0]},{x[1]},{ph},{pw}) is longer than 2^31 on an axis");
+        if (ph < spanH || pw < spanW) throw Invalid($"the {_ws.H}x{_ws.W} kernel (spanning {spanH}x{spanW}) does not fit the " +
+            $"padded input ({x[0]},{x[1]},{ph},{pw})");
+        if (ph > int.MaxValue || pw > int.MaxValue) throw Invalid($"the padded input ({x[0]},{x[1]},{ph},{pw}) is longer than " +
+            $"2^31 on an axis");
         long outH = (ph - spanH) / _window.StrideH + 1, outW = (pw - spanW) / _window.StrideW + 1;
         p.Define(Output, [x[0], _ws.N, (int)outH, (int)outW], Node);
         // The kernels pad a copy of each image (or group) in their own scratch: charged like a buffer of ours, so a

@@ -56,7 +56,8 @@ internal sealed class GemmOp : Op
         if (!_matMul && b.Length != 2) throw Invalid($"B has rank {b.Length} {Format(b)} but must have rank 2");
         (int m, int n, int k) = Extent(a, b);
         int kb = _transB ? b[1] : b[0];
-        if (kb != k) throw Invalid($"op(A) {Format(a)} has {k} columns but op(B) {Format(b)} has {kb} rows (transA {_transA}, transB {_transB})");
+        if (kb != k) throw Invalid($"op(A) {Format(a)} has {k} columns but op(B) {Format(b)} has {kb} rows (transA {_transA}, " +
+            $"transB {_transB})");
         if (Inputs.Length == 3)
         {
             int[] c = Float(p, 2, "C");

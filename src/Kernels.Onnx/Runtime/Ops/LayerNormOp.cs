@@ -17,7 +17,8 @@ internal sealed class LayerNormOp(OpContext c, long axis, float epsilon) : Op(c.
         NodeAttributes a = c.Attributes;
         a.OnlyKnown("axis", "epsilon", "stash_type");
         c.Arity(2, 3);
-        if (a.Int("stash_type", 1) != 1) throw a.Unsupported("stash_type", $"= {a.Int("stash_type", 1)} (statistics in another type than float)");
+        if (a.Int("stash_type", 1) != 1) throw a.Unsupported("stash_type", $"= {a.Int("stash_type", 1)} (statistics in another " +
+            $"type than float)");
         return new LayerNormOp(c, a.Int("axis", -1), a.Float("epsilon", 1e-5f));
     }
 
@@ -30,7 +31,8 @@ internal sealed class LayerNormOp(OpContext c, long axis, float epsilon) : Op(c.
         for (int i = 1; i < Inputs.Length; i++)
         {
             long n = Sizes.Elements(Float(p, i, i == 1 ? "Scale" : "B"));
-            if (n != row && n != 1) throw Invalid($"{(i == 1 ? "Scale" : "B")} {Format(p.Dims[Inputs[i]]!)} has {n} values but a row of X {Format(x)} from axis {axis} has {row}");
+            if (n != row && n != 1) throw Invalid($"{(i == 1 ? "Scale" : "B")} {Format(p.Dims[Inputs[i]]!)} has {n} values but a " +
+                $"row of X {Format(x)} from axis {axis} has {row}");
         }
         p.Define(Output, x, Node);
         int[] statistics = [.. x.Select((d, i) => i < at ? d : 1)];

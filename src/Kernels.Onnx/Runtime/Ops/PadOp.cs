@@ -37,7 +37,8 @@ internal sealed class PadOp(OpContext c, long[] pads, float value) : Op(c.Node, 
         var result = new int[d.Length];
         for (int i = 0; i < d.Length; i++)
         {
-            if (_pads[i] < 0 || _pads[i + d.Length] < 0) throw new NotSupportedException($"{Node}: negative pads (cropping) are not supported.");
+            if (_pads[i] < 0 || _pads[i + d.Length] < 0) throw new NotSupportedException($"{Node}: negative pads (cropping) are " +
+                $"not supported.");
             // Each pad is below 2^63, so the sum of two and a dim cannot wrap once compared one at a time.
             if (_pads[i] > int.MaxValue || _pads[i + d.Length] > int.MaxValue || d[i] + _pads[i] + _pads[i + d.Length] > int.MaxValue)
                 throw Invalid($"pads {Format(_pads)} make dimension {i} of X {Format(d)} longer than 2^31");

@@ -54,11 +54,14 @@ internal sealed class PoolOp : Op
         if (a.Ints("dilations") is { } d && d.Any(v => v != 1)) throw a.Unsupported("dilations", $"= [{string.Join(",", d)}]");
         long[] k = a.Ints("kernel_shape") ?? throw a.Malformed("kernel_shape is missing");
         if (k.Length != 2) throw c.Unsupported($"kernel_shape has {k.Length} values; only 2-D pooling is supported");
-        if (k.Any(v => v is < 1 or > int.MaxValue)) throw a.Malformed($"kernel_shape [{string.Join(",", k)}] must be positive and below 2^31");
+        if (k.Any(v => v is < 1 or > int.MaxValue)) throw a.Malformed($"kernel_shape [{string.Join(",", k)}] must be positive " +
+            $"and below 2^31");
         Window window = Window.Read(c, "2^29 or more");
-        if (window.StrideH != window.StrideW) throw a.Unsupported("strides", $"= [{window.StrideH},{window.StrideW}] (different strides per axis)");
+        if (window.StrideH != window.StrideW) throw a.Unsupported("strides", $"= [{window.StrideH},{window.StrideW}] (different " +
+            $"strides per axis)");
         if (window.H.Begin >= k[0] || window.H.End >= k[0] || window.W.Begin >= k[1] || window.W.End >= k[1])
-            throw a.Unsupported("pads", $"= [{window.H.Begin},{window.W.Begin},{window.H.End},{window.W.End}] (not smaller than the {k[0]}x{k[1]} kernel)");
+            throw a.Unsupported("pads", $"= [{window.H.Begin},{window.W.Begin},{window.H.End},{window.W.End}] (not smaller than " +
+                $"the {k[0]}x{k[1]} kernel)");
         return new PoolOp(c, max, global: false, (int)k[0], (int)k[1], window, a.Int("ceil_mode", 0) != 0, a.Int("count_include_pad", 0) != 0);
     }
 
@@ -69,7 +72,8 @@ internal sealed class PoolOp : Op
         if (_global && (kh == 0 || kw == 0)) throw Invalid($"X {Format(x)} has an empty plane");
         (AxisPads h, AxisPads w) = _window.Resolve(x[2], x[3], kh, kw);
         long outH = OutputSize(x[2], kh, h), outW = OutputSize(x[3], kw, w);
-        if (outH < 1 || outW < 1) throw Invalid($"the {kh}x{kw} window does not fit X {Format(x)} with pads {h.Begin},{w.Begin},{h.End},{w.End}");
+        if (outH < 1 || outW < 1) throw Invalid($"the {kh}x{kw} window does not fit X {Format(x)} with pads " +
+            $"{h.Begin},{w.Begin},{h.End},{w.End}");
         p.Define(Output, [x[0], x[1], (int)outH, (int)outW], Node);
         int stride = _window.Stride;
         // Rows and columns the windows read: the padded copy's plane (within the padded input, so below 2^31 + 2^29).

@@ -28,7 +28,8 @@ internal sealed class ReshapeOp(OpContext c, long[]? shape) : Op(c.Node, c.Opset
     {
         int[] d = Float(p, 0, "data");
         long[] shape = _shape ?? (p.Types[Inputs[1]] == ElementType.Int64 ? p.Ints[Inputs[1]] : null)
-            ?? throw (p.Types[Inputs[1]] == ElementType.Int64 ? new NotSupportedException($"{Node}: the shape input is computed from data at run time; only constant shapes and shapes of dims are supported.")
+            ?? throw (p.Types[Inputs[1]] == ElementType.Int64 ? new NotSupportedException($"{Node}: the shape input is computed " +
+                $"from data at run time; only constant shapes and shapes of dims are supported.")
                 : new InvalidDataException($"{Node}: the shape input is float but must be int64."));
         p.Define(Output, Resolve(d, shape), Node);
         return new NoStep(aliasOf: 0);
@@ -60,7 +61,8 @@ internal sealed class ReshapeOp(OpContext c, long[]? shape) : Op(c.Node, c.Opset
         long total = Sizes.Elements(d);
         if (infer >= 0)
         {
-            if (known == 0 || total % known != 0) throw Invalid($"X {Format(d)} has {total} elements, which shape {Format(shape)} cannot hold");
+            if (known == 0 || total % known != 0) throw Invalid($"X {Format(d)} has {total} elements, which shape " +
+                $"{Format(shape)} cannot hold");
             result[infer] = (int)(total / known);
         }
         else if (known != total) throw Invalid($"X {Format(d)} has {total} elements but shape {Format(shape)} has {known}");

@@ -16,7 +16,8 @@ internal sealed class SoftmaxOp(OpContext c, long axis, bool flattenRows) : Op(c
     public override Step Plan(PlanContext p)
     {
         int[] d = Float(p, 0, "X");
-        if (axis < -d.Length || axis >= d.Length || d.Length == 0) throw Invalid($"axis {axis} is outside [-{d.Length}, {d.Length - 1}] for X {Format(d)}");
+        if (axis < -d.Length || axis >= d.Length || d.Length == 0) throw Invalid($"axis {axis} is outside [-{d.Length}, " +
+            $"{d.Length - 1}] for X {Format(d)}");
         p.Define(Output, d, Node);
         int a = (int)(axis < 0 ? axis + d.Length : axis);
         (long outer, long length, long inner) = flattenRows ? (Sizes.Elements(d.AsSpan(0, a)), Sizes.Elements(d.AsSpan(a)), 1L)

@@ -16,7 +16,8 @@ internal sealed class SplitOp(OpContext c, long axis, long[]? split, long numOut
         a.OnlyKnown(c.Opset >= 18 ? ["axis", "num_outputs"] : c.Opset >= 13 ? ["axis"] : ["axis", "split"]);
         c.Arity(1, c.Opset >= 13 || c.Opset == 1 ? 2 : 1);
         long[]? split = a.Ints("split");
-        if (c.Opset == 1 && split is not null && c.Input(1) >= 0) throw a.Malformed("Split has both the attribute split and the input split");
+        if (c.Opset == 1 && split is not null && c.Input(1) >= 0) throw a.Malformed("Split has both the attribute split and the " +
+            "input split");
         long parts = a.Int("num_outputs", 0);
         if (a.Has("num_outputs") && (c.Input(1) >= 0 || parts != c.Outputs.Length))
             throw a.Malformed(c.Input(1) >= 0 ? "Split has both the attribute num_outputs and the input split"

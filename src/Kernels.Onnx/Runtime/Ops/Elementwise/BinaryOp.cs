@@ -23,7 +23,8 @@ internal sealed class BinaryOp<TOperator> : Op where TOperator : IBinaryOperator
         a.OnlyKnown(c.Opset < 6 && !pow ? ["axis", "broadcast", "consumed_inputs"] : c.Opset < 7 ? ["axis", "broadcast"] : []);
         c.Arity(2, 2);
         if (a.Int("broadcast", 0) != 0)
-            throw a.Unsupported("broadcast", $"= 1 (opset {c.Opset}'s legacy broadcast{(a.Has("axis") ? $" along axis {a.Int("axis", 0)}" : "")}; re-export at opset 7 or later)");
+            throw a.Unsupported("broadcast", $"= 1 (opset {c.Opset}'s legacy " +
+                $"broadcast{(a.Has("axis") ? $" along axis {a.Int("axis", 0)}" : "")}; re-export at opset 7 or later)");
         return new BinaryOp<TOperator>(c, broadcastSince: 7);
     }
 
@@ -31,7 +32,8 @@ internal sealed class BinaryOp<TOperator> : Op where TOperator : IBinaryOperator
     public static Op Variadic(OpContext c)
     {
         c.Attributes.OnlyKnown(c.Opset < 6 ? ["consumed_inputs"] : []);
-        if (c.Inputs.Length == 0 || Array.IndexOf(c.Inputs, -1) >= 0) throw c.Malformed($"{c.OpType} needs one or more inputs, none of them empty");
+        if (c.Inputs.Length == 0 || Array.IndexOf(c.Inputs, -1) >= 0) throw c.Malformed($"{c.OpType} needs one or more inputs, " +
+            $"none of them empty");
         return new BinaryOp<TOperator>(c, broadcastSince: 8);
     }
 
@@ -43,10 +45,12 @@ internal sealed class BinaryOp<TOperator> : Op where TOperator : IBinaryOperator
         {
             int[] d = Float(p, i, i == 1 ? "B" : $"input {i}");
             if (_equalDims && !y.AsSpan().SequenceEqual(d))
-                throw Invalid($"the inputs {Format(y)} and {Format(d)} differ, and before opset {_broadcastSince} they must be equal without broadcast = 1");
+                throw Invalid($"the inputs {Format(y)} and {Format(d)} differ, and before opset {_broadcastSince} they must be " +
+                    $"equal without broadcast = 1");
             y = Broadcast.Dims(y, d) ?? throw Invalid($"{Format(y)} and {Format(d)} do not broadcast");
         }
-        if (y.Length > Broadcast.MaxRank) throw new NotSupportedException($"{Node}: rank {y.Length}; element-wise ops support rank up to {Broadcast.MaxRank}.");
+        if (y.Length > Broadcast.MaxRank) throw new NotSupportedException($"{Node}: rank {y.Length}; element-wise ops support " +
+            $"rank up to {Broadcast.MaxRank}.");
         p.Define(Output, y, Node);
         var loops = new Broadcast[Math.Max(1, Inputs.Length - 1)];
         int[] left = p.Dims[Inputs[0]]!;
@@ -64,7 +68,8 @@ internal sealed class BinaryOp<TOperator> : Op where TOperator : IBinaryOperator
         {
             int[] d = p.Dims[Inputs[i]]!;
             int[] y = Broadcast.Dims(dims, d) ?? throw Invalid($"{Format(dims)} and {Format(d)} do not broadcast");
-            if (Sizes.Elements(y) > 1 << 20) throw new NotSupportedException($"{Node}: int64 values of {Format(y)}; only shapes (small int64 tensors) are computed.");
+            if (Sizes.Elements(y) > 1 << 20) throw new NotSupportedException($"{Node}: int64 values of {Format(y)}; only shapes " +
+                $"(small int64 tensors) are computed.");
             try
             {
                 values = Broadcast.Run<TOperator>(values, dims, p.Ints[Inputs[i]]!, d, y)
