@@ -128,6 +128,13 @@ public sealed class OnnxModel
     public static OnnxModel Load(Stream stream, string source = "stream", OnnxModelOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        if (stream.CanSeek && stream.Length - stream.Position <= MaxFileBytes)
+        {
+            // A file (or any stream of known length) is read once into an array of its size, not grown by doubling.
+            var bytes = new byte[stream.Length - stream.Position];
+            stream.ReadExactly(bytes);
+            return Load(bytes, source, options);
+        }
         if (stream.CanSeek && stream.Length - stream.Position > MaxFileBytes)
             throw new InvalidDataException($"{source}: offset 0: {stream.Length - stream.Position} bytes is more than an ONNX " +
                 $"protobuf can hold ({MaxFileBytes}).");
