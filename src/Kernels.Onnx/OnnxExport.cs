@@ -17,7 +17,8 @@ public static class OnnxExport
     /// <summary>The operator set the exported models import.</summary>
     public const int Opset = 17;
 
-    /// <summary>The model of <paramref name="network"/> for images of <paramref name="channels"/> x <paramref name="height"/> x <paramref name="width"/>.</summary>
+    /// <summary>The model of <paramref name="network"/> for images of <paramref name="channels"/> x <paramref
+    /// name="height"/> x <paramref name="width"/>.</summary>
     public static byte[] ToBytes(Sequential<float> network, int channels, int height, int width)
     {
         ArgumentNullException.ThrowIfNull(network);

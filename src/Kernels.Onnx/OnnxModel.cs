@@ -31,7 +31,8 @@ public sealed record OnnxTensor(int[] Dims, float[]? Floats = null, long[]? Int6
 /// <summary>How a model runs and how much memory its buffers may take.</summary>
 public sealed record OnnxModelOptions
 {
-    /// <summary>Threads per run: 1 (default) the calling thread, -1 every core, n at most n. Results are bitwise identical for every value.</summary>
+    /// <summary>Threads per run: 1 (default) the calling thread, -1 every core, n at most n. Results are bitwise
+    /// identical for every value.</summary>
     public int MaxDegreeOfParallelism { get; init; } = 1;
 
     /// <summary>

@@ -117,7 +117,8 @@ internal abstract class Op(string node, int[] inputs, int[] outputs)
         int v = Inputs[input];
         if (p.Types[v] != ElementType.Float)
         {
-            // A float input beside it makes this a type error in the file; an op of int64 values only is valid ONNX this runtime does not run.
+            // A float input beside it makes this a type error in the file; an op of int64 values only is valid ONNX
+            // this runtime does not run.
             bool mixed = Array.Exists(Inputs, i => i >= 0 && p.Types[i] == ElementType.Float);
             string what = $"{Node}: input {name} is {p.Types[v].ToString().ToLowerInvariant()} but must be float";
             throw mixed ? new InvalidDataException(what + ".") : new NotSupportedException(what + " (this op runs on float values only).");
@@ -136,7 +137,8 @@ internal abstract class Op(string node, int[] inputs, int[] outputs)
             $"values and shapes are supported.");
     }
 
-    /// <summary>Whether input <paramref name="input"/> is an int64 value known while planning (the op then computes its output while planning too).</summary>
+    /// <summary>Whether input <paramref name="input"/> is an int64 value known while planning (the op then computes its
+    /// output while planning too).</summary>
     protected bool IsKnown(PlanContext p, int input) => p.Types[Inputs[input]] == ElementType.Int64;
 
     /// <summary>

@@ -41,7 +41,8 @@ internal sealed class PlanContext
 
     public long Charged => _charged;
 
-    /// <summary>Charges <paramref name="floats"/> (a table the op is about to allocate) against the cap, or throws naming the node.</summary>
+    /// <summary>Charges <paramref name="floats"/> (a table the op is about to allocate) against the cap, or throws
+    /// naming the node.</summary>
     public void Charge(long floats, string node, string what)
     {
         long total = floats > Cap - _charged ? long.MaxValue : _charged + floats;

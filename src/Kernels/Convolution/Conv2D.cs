@@ -14,7 +14,8 @@ namespace Kernels;
 /// </summary>
 public static unsafe class Conv2D
 {
-    /// <summary>The algorithm <see cref="Conv2DAlgorithm.Auto"/> runs for input x (N, C, H, W), filters w (F, C / groups, HH, WW) and p (the forward pass).</summary>
+    /// <summary>The algorithm <see cref="Conv2DAlgorithm.Auto"/> runs for input x (N, C, H, W), filters w (F, C /
+    /// groups, HH, WW) and p (the forward pass).</summary>
     public static Conv2DAlgorithm Choose(Shape4 x, Shape4 w, Conv2DParams p)
     {
         _ = Geometry.Conv2DOutput(x, w, w.N, p);
@@ -28,7 +29,8 @@ public static unsafe class Conv2D
     /// <param name="p">Stride, zero padding, dilation and groups.</param>
     /// <param name="y">Output (N, F, Hout, Wout); must not overlap the inputs.</param>
     /// <param name="maxDegreeOfParallelism">1 (default): the calling thread only; -1: every core; n: at most n threads.</param>
-    /// <param name="algorithm">Auto (default) or a forced algorithm; forcing one that does not apply throws <see cref="ArgumentException"/>.</param>
+    /// <param name="algorithm">Auto (default) or a forced algorithm; forcing one that does not apply throws <see
+    /// cref="ArgumentException"/>.</param>
     public static void Forward(ReadOnlyNchwSpan<float> x, ReadOnlyNchwSpan<float> w, ReadOnlySpan<float> b, Conv2DParams p, NchwSpan<float> y,
         int maxDegreeOfParallelism = 1, Conv2DAlgorithm algorithm = Conv2DAlgorithm.Auto)
     {
@@ -137,7 +139,8 @@ public static unsafe class Conv2D
     /// <param name="dw">Gradient of w; must not overlap anything else.</param>
     /// <param name="db">Gradient of b (F); must not overlap anything else.</param>
     /// <param name="maxDegreeOfParallelism">1 (default): the calling thread only; -1: every core; n: at most n threads.</param>
-    /// <param name="algorithm">Auto (default) or a forced algorithm for dx; forcing one that does not apply throws <see cref="ArgumentException"/>.</param>
+    /// <param name="algorithm">Auto (default) or a forced algorithm for dx; forcing one that does not apply throws <see
+    /// cref="ArgumentException"/>.</param>
     public static void Backward(ReadOnlyNchwSpan<float> dout, ReadOnlyNchwSpan<float> x, ReadOnlyNchwSpan<float> w, Conv2DParams p,
         NchwSpan<float> dx, NchwSpan<float> dw, Span<float> db, int maxDegreeOfParallelism = 1, Conv2DAlgorithm algorithm = Conv2DAlgorithm.Auto)
     {

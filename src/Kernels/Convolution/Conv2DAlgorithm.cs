@@ -90,7 +90,8 @@ internal static class ConvAlgorithms
     /// <summary>The implementation of a concrete (not Auto) algorithm.</summary>
     public static IConvAlgorithm Of(Conv2DAlgorithm algorithm) => Algorithms[(int)algorithm]!;
 
-    /// <summary>The filter form Auto prepares w in (<see cref="Conv2D.Prepare"/>): Winograd's when it prefers Winograd, else packed panels.</summary>
+    /// <summary>The filter form Auto prepares w in (<see cref="Conv2D.Prepare"/>): Winograd's when it prefers Winograd,
+    /// else packed panels.</summary>
     public static Conv2DAlgorithm PreferredForm(Shape4 w, Conv2DParams p) =>
         IsDepthwise(w, p) ? Conv2DAlgorithm.Depthwise
         : PrefersWinograd(w.N, w.C, w, p) ? Conv2DAlgorithm.Winograd : Conv2DAlgorithm.Im2ColGemm;

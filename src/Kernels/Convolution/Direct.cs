@@ -87,7 +87,8 @@ internal sealed unsafe class Direct : IConvAlgorithm
     /// </summary>
     private static int RowsPerItem(in ConvGeometry g, int filters) => g.OutW <= PrePackedGemm.PanelWidth(filters) / 2 ? 2 : 1;
 
-    /// <summary>(image, group, output rows) items, image-major, in contiguous ranges per member; each member pads each group of each image it reaches once.</summary>
+    /// <summary>(image, group, output rows) items, image-major, in contiguous ranges per member; each member pads each
+    /// group of each image it reaches once.</summary>
     private readonly struct Rows(ConvGeometry g, float* x, float* packedW, float* y, int filters, int images) : ITeamBody
     {
         public int Count => images * g.Groups * ((g.OutH + RowsPerItem(g, filters) - 1) / RowsPerItem(g, filters));
@@ -130,7 +131,8 @@ internal sealed unsafe class Direct : IConvAlgorithm
         public void Run<TK>(GemmBlocking blocking) where TK : IMicroKernel => Row<TK>(g, origin, rows, offsets, packedW, yRow, filters);
     }
 
-    /// <summary>The zero-padded copy of one group of one image (rows deinterleaved with stride 2, see <see cref="TapColumn"/>), and zeros in the slack past it.</summary>
+    /// <summary>The zero-padded copy of one group of one image (rows deinterleaved with stride 2, see <see
+    /// cref="TapColumn"/>), and zeros in the slack past it.</summary>
     private static void Pad(in ConvGeometry g, int filters, float* x, float* padded, long length)
     {
         int hp = g.PaddedH, wp = g.PaddedW;

@@ -27,7 +27,8 @@ internal unsafe interface IConvAlgorithm
     /// <summary>Writes w (F, C / groups, HH, WW) and b (F) in this algorithm's form to dst (<see cref="FilterLength"/> floats).</summary>
     void PrepareFilters(in ConvGeometry g, float* w, float* b, float* dst, int degree);
 
-    /// <summary>Throws <see cref="OutOfMemoryException"/> before anything is written when the forward pass's scratch would not fit.</summary>
+    /// <summary>Throws <see cref="OutOfMemoryException"/> before anything is written when the forward pass's scratch
+    /// would not fit.</summary>
     void EnsureForwardScratchFits(in ConvGeometry g);
 
     /// <summary>y = conv(x, w) + b from prepared filters; b is the bias as given (some forms carry it in the filters).</summary>

@@ -57,7 +57,8 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
         }
     }
 
-    /// <summary>Valid output columns [lo, hi) for the tap tw = kw*dW columns right: those reading 0 &lt;= jj*sW - padLeft + tw &lt; W.</summary>
+    /// <summary>Valid output columns [lo, hi) for the tap tw = kw*dW columns right: those reading 0 &lt;= jj*sW -
+    /// padLeft + tw &lt; W.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private (int Lo, int Hi) ValidColumns(int tw)
     {
@@ -133,7 +134,8 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
     /// </summary>
     public bool WindowsInsideSource => ReadsPaddedCopy || (Unpadded && !IsShiftedCopy);
 
-    /// <summary>Floats of one group's padded copy: GroupChannels x PaddedH x PaddedW, plus one so stride-2 vector reads never leave it.</summary>
+    /// <summary>Floats of one group's padded copy: GroupChannels x PaddedH x PaddedW, plus one so stride-2 vector reads
+    /// never leave it.</summary>
     public long PaddedLength
     {
         get
@@ -176,7 +178,8 @@ internal readonly struct ConvGeometry(Shape4 x, Shape4 w, Conv2DParams p, Shape4
 
     /// <summary>
     /// Stride 1 and Wout = W ("same" padding, padLeft + padRight = dW*(WW - 1)): pixel p of row (c, kh, kw) reads plane c
-    /// at the flat offset p + (kh*dH - padTop)*W + (kw*dW - padLeft), so the whole row is one contiguous copy (zeros where that offset leaves
+    /// at the flat offset p + (kh*dH - padTop)*W + (kw*dW - padLeft), so the whole row is one contiguous copy (zeros
+    /// where that offset leaves
     /// the plane) plus a zero at each output row's padded columns. Per 512-pixel row that is 16 panel-sized copies and
     /// a few stores instead of one piece per output row and panel (x (8,64,56,56) forward, best of alternating runs:
     /// 91-101 -> 99-107 GFLOP/s).

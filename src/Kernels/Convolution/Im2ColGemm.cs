@@ -53,7 +53,8 @@ internal sealed unsafe class Im2ColGemm : IConvAlgorithm
     /// <summary>Reduction length of the forward GEMM: K, plus the bias column unless pointwise.</summary>
     private static int Reduction(in ConvGeometry g) => g.IsPointwise ? g.K : g.K + 1;
 
-    /// <summary>Floats of one group's packed filters: [W | b] (F / groups x (K + 1)) in A panels, or W alone for pointwise convolutions.</summary>
+    /// <summary>Floats of one group's packed filters: [W | b] (F / groups x (K + 1)) in A panels, or W alone for
+    /// pointwise convolutions.</summary>
     internal static long GroupFilterLength(in ConvGeometry g) => PrePacked.Length(g.GroupFilters, Reduction(g));
 
     /// <summary>Floats of the packed filters: every group's, one after the other.</summary>
@@ -99,7 +100,8 @@ internal sealed unsafe class Im2ColGemm : IConvAlgorithm
         }
     }
 
-    /// <summary>y = W * im2col(x) + b over all images, with the filters packed by <see cref="PackFilters"/>; validated by the caller.</summary>
+    /// <summary>y = W * im2col(x) + b over all images, with the filters packed by <see cref="PackFilters"/>; validated
+    /// by the caller.</summary>
     public static void Forward(in ConvGeometry g, float* px, float* packedW, float* pb, float* py, int degree)
     {
         var items = new ForwardItems(g, px, packedW, pb, py);
@@ -120,7 +122,8 @@ internal sealed unsafe class Im2ColGemm : IConvAlgorithm
     public static void BiasGradient(float* dout, float* db, int images, int filters, int pixels, int degree) =>
         Parallelism.For(filters, Partition.Threads(degree, (long)images * pixels * filters, MinElementsPerThread), new BiasSums(dout, db, images, filters, pixels));
 
-    /// <summary>dx = col2im(W^T dout), images in parallel; with fewer images than threads each image's GEMMs and col2im use every thread.</summary>
+    /// <summary>dx = col2im(W^T dout), images in parallel; with fewer images than threads each image's GEMMs and col2im
+    /// use every thread.</summary>
     public static void BackwardData(in ConvGeometry g, float* pdout, float* pw, float* pdx, int degree)
     {
         // Each group's W^T (K x F / groups) is packed into GEMM panels once per call, as the forward packs W.
@@ -318,7 +321,8 @@ internal sealed unsafe class Im2ColGemm : IConvAlgorithm
         }
     }
 
-    /// <summary>Block `block`'s partial dw of one group (block 0 straight into dw, the others into their partial) over its images.</summary>
+    /// <summary>Block `block`'s partial dw of one group (block 0 straight into dw, the others into their partial) over
+    /// its images.</summary>
     private readonly struct FilterBlocks(ConvGeometry g, float* dout, float* x, float* dw, float* partials, int blocks, int nr, int panels)
         : IIndexAction
     {

@@ -230,7 +230,8 @@ internal sealed unsafe class Winograd : IConvAlgorithm
         public long VStride => Skewed((long)C * Columns);
         /// <summary>Floats from one product matrix to the next (skewed).</summary>
         public long MStride => Skewed((long)RoundUp(F, Mr) * Columns);
-        /// <summary>Floats of a block's products: 36 matrices of (F rounded to MR) x Columns, plus a vector of slack for the row reads.</summary>
+        /// <summary>Floats of a block's products: 36 matrices of (F rounded to MR) x Columns, plus a vector of slack
+        /// for the row reads.</summary>
         public long MLength => 36L * MStride + 16;
         /// <summary>Tile columns of a row segment's temporaries, with room for the vector overhang.</summary>
         public int RowTiles => RoundUp(TilesX, 16) + 32;

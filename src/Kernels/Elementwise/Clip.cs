@@ -21,7 +21,8 @@ public static class Clip
         ElementwiseDriver.Forward(x, y, maxDegreeOfParallelism, new ForwardOp(min, max));
     }
 
-    /// <summary><c>dx[i] = min &lt; x[i] &lt; max ? dout[i] : 0</c> (PyTorch's hardtanh: 0 at the bounds and for NaN). dx may be dout or x.</summary>
+    /// <summary><c>dx[i] = min &lt; x[i] &lt; max ? dout[i] : 0</c> (PyTorch's hardtanh: 0 at the bounds and for NaN).
+    /// dx may be dout or x.</summary>
     /// <param name="dout">Upstream gradient, as long as x.</param>
     /// <param name="x">The forward input.</param>
     /// <param name="dx">Gradient of x, as long as x.</param>

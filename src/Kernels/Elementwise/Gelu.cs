@@ -15,7 +15,8 @@ public enum GeluApproximation
 /// <summary>GELU over float spans of any shape, exact (erf) or tanh-approximated; same semantics as <see cref="Reference.Gelu"/>.</summary>
 public static class Gelu
 {
-    /// <summary><c>y[i] = gelu(x[i])</c> by the chosen formula. y may be the same memory as x (in place), never a shifted overlap.</summary>
+    /// <summary><c>y[i] = gelu(x[i])</c> by the chosen formula. y may be the same memory as x (in place), never a
+    /// shifted overlap.</summary>
     /// <param name="x">Input, any shape, flat.</param>
     /// <param name="y">Output, as long as x.</param>
     /// <param name="approximation">The formula.</param>

@@ -3,7 +3,8 @@ using Kernels.Simd;
 
 namespace Kernels;
 
-/// <summary>PyTorch's hard sigmoid <c>relu6(x + 3) / 6</c> over float spans; same semantics as <see cref="Reference.HardSigmoid"/>.</summary>
+/// <summary>PyTorch's hard sigmoid <c>relu6(x + 3) / 6</c> over float spans; same semantics as <see
+/// cref="Reference.HardSigmoid"/>.</summary>
 public static class HardSigmoid
 {
     /// <summary><c>y[i] = min(max(x[i] + 3, 0), 6) / 6</c>. y may be the same memory as x, never a shifted overlap.</summary>

@@ -3,7 +3,8 @@ using Kernels.Simd;
 
 namespace Kernels;
 
-/// <summary>PyTorch's hard swish <c>x * relu6(x + 3) / 6</c> over float spans; same semantics as <see cref="Reference.HardSwish"/>.</summary>
+/// <summary>PyTorch's hard swish <c>x * relu6(x + 3) / 6</c> over float spans; same semantics as <see
+/// cref="Reference.HardSwish"/>.</summary>
 public static class HardSwish
 {
     /// <summary><c>y[i] = x[i] * (min(max(x[i] + 3, 0), 6) / 6)</c>. y may be the same memory as x, never a shifted overlap.</summary>

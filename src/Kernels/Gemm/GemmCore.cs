@@ -18,7 +18,8 @@ internal static unsafe class GemmCore
         float beta, float* c, nint ldc, int degree) =>
         Run(new MatrixPackA(a, lda, transA), new MatrixPackB(b, ldb, transB), m, n, k, alpha, beta, c, ldc, degree);
 
-    /// <summary><c>C (m x n, ldc) = alpha * op(A) * op(B) + beta * C</c>; op(A) (m x k) and op(B) (k x n) come from their packers.</summary>
+    /// <summary><c>C (m x n, ldc) = alpha * op(A) * op(B) + beta * C</c>; op(A) (m x k) and op(B) (k x n) come from
+    /// their packers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs on several threads at once: never as instrumented tier-0 code
     public static void Run<TA, TB>(TA packA, TB packB, int m, int n, int k, float alpha, float beta, float* c, nint ldc, int degree)
         where TA : struct, IPackA where TB : struct, IPackB

@@ -46,7 +46,8 @@ public sealed class Classifier
     public int MaxDegreeOfParallelism { get; }
 
     /// <summary>Loads a checkpoint file.</summary>
-    /// <exception cref="InvalidDataException">The file is not a ThreeLayerConvNet checkpoint; the message names it and the byte offset.</exception>
+    /// <exception cref="InvalidDataException">The file is not a ThreeLayerConvNet checkpoint; the message names it and
+    /// the byte offset.</exception>
     public static Classifier Load(string path, int maxDegreeOfParallelism = 1)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -123,7 +124,8 @@ public sealed class Classifier
     internal int Networks => Volatile.Read(ref _networks);
 
     /// <summary>Class probabilities (softmax of the scores) of one image.</summary>
-    /// <param name="image">C x H x W floats, preprocessed as for training (the demo's digits are pixels / 255 in [0, 1]; its CIFAR-10 runs also subtract the training mean image).</param>
+    /// <param name="image">C x H x W floats, preprocessed as for training (the demo's digits are pixels / 255 in [0,
+    /// 1]; its CIFAR-10 runs also subtract the training mean image).</param>
     /// <param name="probabilities">Receives <see cref="Classes"/> probabilities.</param>
     public void Predict(ReadOnlySpan<float> image, Span<float> probabilities) => Predict(image, 1, probabilities);
 

@@ -68,7 +68,8 @@ public interface IKernelSet<T> where T : unmanaged, IFloatingPointIeee754<T>
 }
 
 /// <summary>The SIMD kernels, with one max degree of parallelism for every call.</summary>
-/// <param name="maxDegreeOfParallelism">1: the calling thread only; -1: every core; n: at most n threads. Results do not depend on it.</param>
+/// <param name="maxDegreeOfParallelism">1: the calling thread only; -1: every core; n: at most n threads. Results do
+/// not depend on it.</param>
 public sealed class FastKernels(int maxDegreeOfParallelism = 1) : IKernelSet<float>
 {
     /// <summary>Threads each kernel may use.</summary>

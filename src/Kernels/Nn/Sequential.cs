@@ -98,7 +98,8 @@ public sealed class Sequential<T> : Layer<T>, IClassifier<T> where T : unmanaged
     /// <inheritdoc/>
     T IClassifier<T>.Loss(NchwTensor<T> x, ReadOnlySpan<int> labels) => SoftmaxLoss(x, labels);
 
-    /// <summary>Mean-squared error of the outputs (N, M) against <paramref name="targets"/> (N, M), plus L2; fills every gradient.</summary>
+    /// <summary>Mean-squared error of the outputs (N, M) against <paramref name="targets"/> (N, M), plus L2; fills
+    /// every gradient.</summary>
     public T MeanSquaredErrorLoss(NchwTensor<T> x, ReadOnlySpan<T> targets)
     {
         NchwTensor<T> output = Forward(x);

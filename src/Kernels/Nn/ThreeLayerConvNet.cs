@@ -10,7 +10,8 @@ namespace Kernels.Nn;
 /// <param name="FilterSize">Square filter size; stride 1 and pad (size - 1) / 2 keep H and W for odd sizes.</param>
 /// <param name="Hidden">Hidden units of the first affine layer.</param>
 /// <param name="Classes">Output classes.</param>
-/// <param name="WeightScale">Standard deviation of the initial weights (biases start at 0); null: He initialisation, sqrt(2 / fan-in) per layer.</param>
+/// <param name="WeightScale">Standard deviation of the initial weights (biases start at 0); null: He initialisation,
+/// sqrt(2 / fan-in) per layer.</param>
 /// <param name="Reg">L2 regularisation strength.</param>
 /// <param name="Seed">Seed of the weight initialisation.</param>
 public sealed record ConvNetOptions(int Channels = 3, int Height = 32, int Width = 32, int Filters = 32, int FilterSize = 7, int Hidden = 100,

@@ -81,7 +81,8 @@ public static class Conv2D
         }
     }
 
-    /// <summary>The input row and column (in x's coordinates, negative or past the end in the padding) tap (pi, qj) of output (i, j) reads.</summary>
+    /// <summary>The input row and column (in x's coordinates, negative or past the end in the padding) tap (pi, qj) of
+    /// output (i, j) reads.</summary>
     private static (int H, int V) Tap(Conv2DParams p, int i, int j, int pi, int qj) =>
         (i * p.StrideH - p.PadTop + pi * p.DilationH, j * p.StrideW - p.PadLeft + qj * p.DilationW);
 

@@ -80,7 +80,8 @@ public readonly record struct Conv2DParams
     /// <summary>Whether all four sides have the same padding.</summary>
     public bool HasSymmetricPad => PadTop == PadBottom && PadTop == PadLeft && PadTop == PadRight;
 
-    /// <summary>Stride and dilation equal on both axes, padding equal on all sides, one group: what <c>(Stride, Pad)</c> alone says.</summary>
+    /// <summary>Stride and dilation equal on both axes, padding equal on all sides, one group: what <c>(Stride,
+    /// Pad)</c> alone says.</summary>
     internal bool IsPlain => StrideH == StrideW && HasSymmetricPad && DilationH == 1 && DilationW == 1 && Groups == 1;
 
     /// <summary>

@@ -6,7 +6,8 @@ namespace Kernels.Onnx.Runtime.Ops;
 /// LayerNormalization (opset 17): each row of the axes from <c>axis</c> on is normalized by its own mean and variance,
 /// <c>y = (x - mean) / sqrt(var + epsilon) * Scale + B</c>, in two passes (the mean, then the squares of x - mean, so a
 /// large mean costs no precision). Scale and B hold one value per element of a row (or one for all); the optional
-/// outputs Mean and InvStdDev have X's leading dims and 1 for each normalized axis. torch 1.13 exports LayerNorm as this op from opset 17 and as
+/// outputs Mean and InvStdDev have X's leading dims and 1 for each normalized axis. torch 1.13 exports LayerNorm as
+/// this op from opset 17 and as
 /// ReduceMean, Sub, Pow, Sqrt, Div, Mul, Add before; both run.
 /// </summary>
 internal sealed class LayerNormOp(OpContext c, long axis, float epsilon) : Op(c.Node, c.Input(2) >= 0 ? [c.Input(0), c.Input(1), c.Input(2)] : [c.Input(0), c.Input(1)],

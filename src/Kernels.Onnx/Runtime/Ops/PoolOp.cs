@@ -97,7 +97,8 @@ internal sealed class PoolOp : Op
         return new PoolStep(this, new Pool2DParams(kh, kw, stride), padded, h.Begin, w.Begin, factors);
     }
 
-    /// <summary>floor or ceil of (size + pads - kernel) / stride, plus one; in ceil mode the last window must start inside the input or the begin padding (PyTorch's and ONNX Runtime's rule).</summary>
+    /// <summary>floor or ceil of (size + pads - kernel) / stride, plus one; in ceil mode the last window must start
+    /// inside the input or the begin padding (PyTorch's and ONNX Runtime's rule).</summary>
     private long OutputSize(int size, int kernel, AxisPads pads)
     {
         long span = pads.Padded(size) - kernel;

@@ -6,7 +6,8 @@ internal enum AutoPad { NotSet, SameUpper, SameLower, Valid }
 /// <summary>Per spatial axis: explicit or automatic padding, resolved for an input size.</summary>
 internal readonly record struct AxisPads(int Begin, int End)
 {
-    /// <summary>SAME_*: the output is ceil(size / stride), the padding split with the odd one at the end (upper) or start (lower).</summary>
+    /// <summary>SAME_*: the output is ceil(size / stride), the padding split with the odd one at the end (upper) or
+    /// start (lower).</summary>
     public static AxisPads Resolve(AutoPad auto, int size, int kernel, int stride, AxisPads explicitPads)
     {
         if (auto is AutoPad.NotSet) return explicitPads;
@@ -50,7 +51,8 @@ internal readonly record struct Window(int StrideH, int StrideW, AxisPads H, Axi
         return new((int)strides[0], (int)strides[1], new((int)pads[0], (int)pads[2]), new((int)pads[1], (int)pads[3]), auto);
     }
 
-    /// <summary>The pads for an input plane of <paramref name="h"/> x <paramref name="w"/> and a kernel spanning <paramref name="kh"/> x <paramref name="kw"/> (dilated).</summary>
+    /// <summary>The pads for an input plane of <paramref name="h"/> x <paramref name="w"/> and a kernel spanning
+    /// <paramref name="kh"/> x <paramref name="kw"/> (dilated).</summary>
     public (AxisPads H, AxisPads W) Resolve(int h, int w, int kh, int kw) =>
         (AxisPads.Resolve(Auto, h, kh, StrideH, H), AxisPads.Resolve(Auto, w, kw, StrideW, W));
 }

@@ -47,7 +47,8 @@ internal readonly struct Broadcast
 
     private static int Dim(int[] d, int i, int rank) => i - (rank - d.Length) is int k && k >= 0 ? d[k] : 1;
 
-    /// <summary>The loop over output <paramref name="y"/> that reads <paramref name="a"/> and <paramref name="b"/> (dims that broadcast to y).</summary>
+    /// <summary>The loop over output <paramref name="y"/> that reads <paramref name="a"/> and <paramref name="b"/>
+    /// (dims that broadcast to y).</summary>
     public static Broadcast Of(int[] a, int[] b, int[] y)
     {
         int rank = y.Length;

@@ -2,7 +2,8 @@ using System.Numerics.Tensors;
 
 namespace Kernels.Onnx.Runtime.Ops.Elementwise;
 
-/// <summary>Div: <c>y = a / b</c> on TensorPrimitives (IEEE: x / 0 is inf or NaN); int64 for shapes truncates toward zero, and a zero divisor is malformed.</summary>
+/// <summary>Div: <c>y = a / b</c> on TensorPrimitives (IEEE: x / 0 is inf or NaN); int64 for shapes truncates toward
+/// zero, and a zero divisor is malformed.</summary>
 internal readonly struct Div : IBinaryOperator
 {
     public static Op Create(OpContext c) => BinaryOp<Div>.Arithmetic(c);

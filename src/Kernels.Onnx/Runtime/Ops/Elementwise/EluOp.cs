@@ -1,6 +1,7 @@
 namespace Kernels.Onnx.Runtime.Ops.Elementwise;
 
-/// <summary>Elu: <c>x</c> for x &gt; 0, else <c>alpha (exp(x) - 1)</c> (alpha 1 by default), on the library's <see cref="Kernels.Elu"/>.</summary>
+/// <summary>Elu: <c>x</c> for x &gt; 0, else <c>alpha (exp(x) - 1)</c> (alpha 1 by default), on the library's <see
+/// cref="Kernels.Elu"/>.</summary>
 internal readonly struct EluFunction(float alpha) : IUnaryFunction
 {
     public static Op Create(OpContext c)

@@ -1,6 +1,7 @@
 namespace Kernels.Onnx.Runtime.Ops.Elementwise;
 
-/// <summary>LeakyRelu: <c>x</c> for x &gt; 0, else <c>alpha x</c> (alpha 0.01 by default), on the library's <see cref="Kernels.LeakyRelu"/>.</summary>
+/// <summary>LeakyRelu: <c>x</c> for x &gt; 0, else <c>alpha x</c> (alpha 0.01 by default), on the library's <see
+/// cref="Kernels.LeakyRelu"/>.</summary>
 internal readonly struct LeakyReluFunction(float alpha) : IUnaryFunction
 {
     public static Op Create(OpContext c)

@@ -2,7 +2,8 @@ using System.Numerics.Tensors;
 
 namespace Kernels.Onnx.Runtime.Ops.Elementwise;
 
-/// <summary>Mul: <c>y = a * b</c> on TensorPrimitives (squeeze-and-excitation gates are one scalar call per plane); int64 for shapes (checked).</summary>
+/// <summary>Mul: <c>y = a * b</c> on TensorPrimitives (squeeze-and-excitation gates are one scalar call per plane);
+/// int64 for shapes (checked).</summary>
 internal readonly struct Mul : IBinaryOperator
 {
     public static Op Create(OpContext c) => BinaryOp<Mul>.Arithmetic(c);
