@@ -133,9 +133,10 @@ public static class OnnxExport
             Shape4 s = c.FilterShape;
             string w = $"conv{_count}.W", b = $"conv{_count}.b";
             graph.Initializer(w, [s.N, s.C, s.H, s.W], c.W.Value).Initializer(b, [s.N], c.B.Value);
-            int pad = c.Params.Pad, stride = c.Params.Stride;
-            Node("Conv", [w, b], new NodeAttribute("kernel_shape", Ints: [s.H, s.W]), new NodeAttribute("strides", Ints: [stride, stride]),
-                new NodeAttribute("pads", Ints: [pad, pad, pad, pad]));
+            Conv2DParams p = c.Params; // every parameter per axis: ONNX's pads are [top, left, bottom, right]
+            Node("Conv", [w, b], new NodeAttribute("kernel_shape", Ints: [s.H, s.W]), new NodeAttribute("strides", Ints: [p.StrideH, p.StrideW]),
+                new NodeAttribute("pads", Ints: [p.PadTop, p.PadLeft, p.PadBottom, p.PadRight]),
+                new NodeAttribute("dilations", Ints: [p.DilationH, p.DilationW]), new NodeAttribute("group", Int: p.Groups));
         }
 
         private void Pool(string op, Pool2DParams p)

@@ -38,6 +38,25 @@ public class ExportTests
 
     private static float[] Forward(Layer<float> net, float[] x, Shape4 s) => net.Forward(NchwTensor<float>.Wrap(x, s)).Span.ToArray();
 
+    /// <summary>Convolutions with PyTorch's parameters: groups, dilation, strides and pads per axis (depthwise too).</summary>
+    [Theory]
+    [InlineData(2, 1, 1, 2, 1, 0, 1, 2)]
+    [InlineData(4, 2, 2, 1, 2, 1, 0, 1)]
+    [InlineData(1, 1, 2, 2, 0, 2, 1, 0)]
+    public void Grouped_dilated_and_per_axis_convolutions_export(int groups, int dilationH, int dilationW, int strideH, int top, int bottom, int left, int right)
+    {
+        var p = new Conv2DParams(1, 0)
+        {
+            Groups = groups, DilationH = dilationH, DilationW = dilationW, StrideH = strideH, StrideW = 1,
+            PadTop = top, PadBottom = bottom, PadLeft = left, PadRight = right,
+        };
+        var kernels = new FastKernels();
+        var net = new Sequential<float>(kernels,
+            new Conv2DLayer<float>(kernels, "conv", 4, 4 * (groups == 4 ? 2 : 1), 3, 3, p, new Random(3), 0.5),
+            new ReluLayer<float>(kernels));
+        RoundTrip(OnnxExport.ToBytes(net, 4, 9, 11), (x, s) => Forward(net, x, s), 4, 9, 11);
+    }
+
     [Fact]
     public void Exported_models_name_their_input_x_and_their_output_y_as_documented()
     {
