@@ -95,6 +95,9 @@ public static class OnnxExport
                 case AvgPool2DLayer<float> a: Pool("AveragePool", a.Params); break;
                 case FlattenLayer<float>: if (_rank == 4) Flatten(); break; // a flat value is already (N, D)
                 case AffineLayer<float> a: Affine(a); break;
+                case BatchNorm2DLayer<float> bn: BatchNorm(bn); break;
+                case ActivationLayer<float> f: Activation(f.Activation); break;
+                case GlobalAvgPoolLayer<float>: Image(); Node("GlobalAveragePool"); break;
                 default: throw new NotSupportedException($"Layer {layer.GetType().Name} has no ONNX export.");
             }
             _shape = layer.OutputShape(_shape);
@@ -143,6 +146,52 @@ public static class OnnxExport
         {
             Image();
             Node(op, null, new NodeAttribute("kernel_shape", Ints: [p.PoolHeight, p.PoolWidth]), new NodeAttribute("strides", Ints: [p.Stride, p.Stride]));
+        }
+
+        /// <summary>Batch norm as inference runs it (the running statistics), whatever the layer's mode.</summary>
+        private void BatchNorm(BatchNorm2DLayer<float> bn)
+        {
+            Image();
+            string prefix = $"bn{_count}";
+            string[] names = [$"{prefix}.gamma", $"{prefix}.beta", $"{prefix}.mean", $"{prefix}.var"];
+            float[][] values = [bn.Parameters[0].Value, bn.Parameters[1].Value, bn.Buffers[0].Value, bn.Buffers[1].Value];
+            for (int i = 0; i < 4; i++) graph.Initializer(names[i], [values[i].Length], values[i]);
+            Node("BatchNormalization", names, new NodeAttribute("epsilon", Float: (float)bn.Params.Epsilon));
+        }
+
+        /// <summary>The activation as ONNX writes it: one node, or SiLU's Sigmoid and Mul, GELU's erf or tanh formula.</summary>
+        private void Activation(Activation f)
+        {
+            string x = _value;
+            switch (f.Kind)
+            {
+                case ActivationKind.Relu: Node("Relu"); break;
+                case ActivationKind.Sigmoid: Node("Sigmoid"); break;
+                case ActivationKind.Tanh: Node("Tanh"); break;
+                case ActivationKind.HardSigmoid: Node("HardSigmoid", null, new NodeAttribute("alpha", Float: 1f / 6), new NodeAttribute("beta", Float: 0.5f)); break;
+                case ActivationKind.HardSwish: Node("HardSwish"); break;
+                case ActivationKind.LeakyRelu: Node("LeakyRelu", null, new NodeAttribute("alpha", Float: f.A)); break;
+                case ActivationKind.Elu: Node("Elu", null, new NodeAttribute("alpha", Float: f.A)); break;
+                case ActivationKind.Clip:
+                    string low = $"clip{_count}.min", high = $"clip{_count}.max";
+                    graph.Initializer(low, [], [f.A]).Initializer(high, [], [f.B]);
+                    Node("Clip", [low, high]);
+                    break;
+                case ActivationKind.Silu:
+                    Node("Sigmoid");
+                    Node("Mul", [x]);
+                    break;
+                case ActivationKind.Gelu: // x * (1 + erf(x / sqrt 2)) / 2, torch's export of the exact GELU
+                    string root2 = $"gelu{_count}.sqrt2", one = $"gelu{_count}.one", half = $"gelu{_count}.half";
+                    graph.Initializer(root2, [], [MathF.Sqrt(2)]).Initializer(one, [], [1f]).Initializer(half, [], [0.5f]);
+                    Node("Div", [root2]);
+                    Node("Erf");
+                    Node("Add", [one]);
+                    Node("Mul", [x]);
+                    Node("Mul", [half]);
+                    break;
+                default: throw new NotSupportedException($"Activation {f} has no ONNX export.");
+            }
         }
 
         private void Flatten()

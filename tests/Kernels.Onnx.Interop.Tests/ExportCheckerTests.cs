@@ -14,6 +14,20 @@ public class ExportCheckerTests
 {
     private static byte[] Export(Stack s) => OnnxExport.ToBytes(s.Build(new FastKernels()), s.C, s.H, s.W);
 
+    /// <summary>The MobileNet-style layers (grouped and dilated convolution, batch norm, every activation, global pooling) export valid models.</summary>
+    [Fact]
+    public void Modern_layers_pass_the_checker()
+    {
+        var kernels = new FastKernels();
+        Activation[] functions = [Activation.Relu, Activation.Sigmoid, Activation.Tanh, Activation.HardSigmoid, Activation.HardSwish, Activation.Silu,
+            Activation.Gelu(), Activation.LeakyRelu(0.2f), Activation.Elu(0.7f), Activation.Relu6];
+        OnnxChecker.Check([.. functions.Select(f => ($"conv-bn-{f}", OnnxExport.ToBytes(new Sequential<float>(kernels,
+            new Conv2DLayer<float>(kernels, "conv", 4, 8, 3, 3, new Conv2DParams(1, 1) { Groups = 4, DilationW = 2, PadLeft = 2, PadRight = 2 },
+                new Random(4), 1.0),
+            new BatchNorm2DLayer<float>(kernels, 8), new ActivationLayer<float>(kernels, f), new GlobalAvgPoolLayer<float>(kernels),
+            new AffineLayer<float>(kernels, "fc", 8, 3, new Random(5), 0.5)), 4, 7, 9)))]);
+    }
+
     [Fact]
     public void ThreeLayerConvNet_passes_the_checker()
     {

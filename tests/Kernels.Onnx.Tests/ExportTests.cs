@@ -57,6 +57,31 @@ public class ExportTests
         RoundTrip(OnnxExport.ToBytes(net, 4, 9, 11), (x, s) => Forward(net, x, s), 4, 9, 11);
     }
 
+    public static TheoryData<string> Activations => ["Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Silu", "Gelu", "LeakyRelu", "Elu", "Relu6"];
+
+    /// <summary>Batch norm in eval mode (random running statistics), each activation and global pooling: the MobileNet-style layers.</summary>
+    [Theory, MemberData(nameof(Activations))]
+    public void Batch_norm_activations_and_global_pooling_export(string activation)
+    {
+        Activation f = activation switch
+        {
+            "Relu" => Kernels.Activation.Relu, "Sigmoid" => Kernels.Activation.Sigmoid, "Tanh" => Kernels.Activation.Tanh,
+            "HardSigmoid" => Kernels.Activation.HardSigmoid, "HardSwish" => Kernels.Activation.HardSwish, "Silu" => Kernels.Activation.Silu,
+            "Gelu" => Kernels.Activation.Gelu(), "LeakyRelu" => Kernels.Activation.LeakyRelu(0.2f), "Elu" => Kernels.Activation.Elu(0.7f),
+            _ => Kernels.Activation.Relu6,
+        };
+        var kernels = new FastKernels();
+        var bn = new BatchNorm2DLayer<float>(kernels, 6) { Training = false };
+        var random = new Random(9);
+        foreach (Parameter<float> p in bn.Parameters.Concat(bn.Buffers))
+            for (int i = 0; i < p.Value.Length; i++) p.Value[i] = (float)random.NextDouble() + 0.5f;
+        var net = new Sequential<float>(kernels,
+            new Conv2DLayer<float>(kernels, "conv", 3, 6, 3, 3, new Conv2DParams(1, 1) { Groups = 3 }, new Random(4), 1.0),
+            bn, new ActivationLayer<float>(kernels, f), new GlobalAvgPoolLayer<float>(kernels), new AffineLayer<float>(kernels, "fc", 6, 4, new Random(5), 0.5))
+        { Training = false };
+        RoundTrip(OnnxExport.ToBytes(net, 3, 7, 5), (x, s) => Forward(net, x, s), 3, 7, 5);
+    }
+
     [Fact]
     public void Exported_models_name_their_input_x_and_their_output_y_as_documented()
     {
