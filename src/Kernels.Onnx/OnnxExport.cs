@@ -38,7 +38,8 @@ public static class OnnxExport
     }
 
     /// <summary>Writes <see cref="ToBytes(Sequential{float}, int, int, int)"/> to a file (its folder is created).</summary>
-    public static void Save(Sequential<float> network, int channels, int height, int width, string path) => Write(path, ToBytes(network, channels, height, width));
+    public static void Save(Sequential<float> network, int channels, int height, int width, string path) => Write(path,
+        ToBytes(network, channels, height, width));
 
     /// <summary>Writes <see cref="ToBytes(ThreeLayerConvNet{float})"/> to a file (its folder is created).</summary>
     public static void Save(ThreeLayerConvNet<float> network, string path) => Write(path, ToBytes(network));
@@ -137,7 +138,8 @@ public static class OnnxExport
             string w = $"conv{_count}.W", b = $"conv{_count}.b";
             graph.Initializer(w, [s.N, s.C, s.H, s.W], c.W.Value).Initializer(b, [s.N], c.B.Value);
             Conv2DParams p = c.Params; // every parameter per axis: ONNX's pads are [top, left, bottom, right]
-            Node("Conv", [w, b], new NodeAttribute("kernel_shape", Ints: [s.H, s.W]), new NodeAttribute("strides", Ints: [p.StrideH, p.StrideW]),
+            Node("Conv", [w, b], new NodeAttribute("kernel_shape", Ints: [s.H, s.W]), new NodeAttribute("strides",
+                Ints: [p.StrideH, p.StrideW]),
                 new NodeAttribute("pads", Ints: [p.PadTop, p.PadLeft, p.PadBottom, p.PadRight]),
                 new NodeAttribute("dilations", Ints: [p.DilationH, p.DilationW]), new NodeAttribute("group", Int: p.Groups));
         }
@@ -145,7 +147,8 @@ public static class OnnxExport
         private void Pool(string op, Pool2DParams p)
         {
             Image();
-            Node(op, null, new NodeAttribute("kernel_shape", Ints: [p.PoolHeight, p.PoolWidth]), new NodeAttribute("strides", Ints: [p.Stride, p.Stride]));
+            Node(op, null, new NodeAttribute("kernel_shape", Ints: [p.PoolHeight, p.PoolWidth]), new NodeAttribute("strides",
+                Ints: [p.Stride, p.Stride]));
         }
 
         /// <summary>Batch norm as inference runs it (the running statistics), whatever the layer's mode.</summary>
@@ -168,7 +171,8 @@ public static class OnnxExport
                 case ActivationKind.Relu: Node("Relu"); break;
                 case ActivationKind.Sigmoid: Node("Sigmoid"); break;
                 case ActivationKind.Tanh: Node("Tanh"); break;
-                case ActivationKind.HardSigmoid: Node("HardSigmoid", null, new NodeAttribute("alpha", Float: 1f / 6), new NodeAttribute("beta", Float: 0.5f)); break;
+                case ActivationKind.HardSigmoid: Node("HardSigmoid", null, new NodeAttribute("alpha", Float: 1f / 6),
+                    new NodeAttribute("beta", Float: 0.5f)); break;
                 case ActivationKind.HardSwish: Node("HardSwish"); break;
                 case ActivationKind.LeakyRelu: Node("LeakyRelu", null, new NodeAttribute("alpha", Float: f.A)); break;
                 case ActivationKind.Elu: Node("Elu", null, new NodeAttribute("alpha", Float: f.A)); break;

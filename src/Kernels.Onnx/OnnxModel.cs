@@ -19,7 +19,8 @@ public sealed record OnnxValueMetadata(string Name, IReadOnlyList<int> Dimension
 /// <param name="Detail">What it ran, where that varies: the algorithm a Conv picked, its groups, a padded copy.</param>
 /// <param name="MedianMicroseconds">The median over the profiled runs of the node's wall time.</param>
 /// <param name="MinMicroseconds">The fastest of them.</param>
-public sealed record OnnxNodeProfile(string Name, string OpType, string OutputName, IReadOnlyList<int> OutputDimensions, string Detail, double MedianMicroseconds,
+public sealed record OnnxNodeProfile(string Name, string OpType, string OutputName, IReadOnlyList<int> OutputDimensions,
+    string Detail, double MedianMicroseconds,
     double MinMicroseconds);
 
 /// <summary>A constant tensor: dims and either float or int64 data (row-major).</summary>
@@ -157,7 +158,8 @@ public sealed class OnnxModel
         ArgumentNullException.ThrowIfNull(source);
         options ??= new OnnxModelOptions();
         if (options.MaxDegreeOfParallelism == 0 || options.MaxDegreeOfParallelism < -1)
-            throw new ArgumentOutOfRangeException(nameof(options), options.MaxDegreeOfParallelism, $"options.MaxDegreeOfParallelism must be -1 or positive but is {options.MaxDegreeOfParallelism}.");
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxDegreeOfParallelism,
+                $"options.MaxDegreeOfParallelism must be -1 or positive but is {options.MaxDegreeOfParallelism}.");
         if (options.MaxActivationFloats < 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxActivationFloats, $"options.MaxActivationFloats " +
                 $"must be positive but is {options.MaxActivationFloats}.");
@@ -250,7 +252,8 @@ public sealed class OnnxModel
     /// <param name="inputs">The inputs, row-major.</param>
     /// <param name="outputNames">Names of <paramref name="outputs"/>, as in <see cref="OutputMetadata"/>.</param>
     /// <param name="outputs">Receive the outputs; each must have exactly the output's length for these inputs.</param>
-    public void Run(IReadOnlyList<string> inputNames, IReadOnlyList<ReadOnlyMemory<float>> inputs, IReadOnlyList<string> outputNames, IReadOnlyList<Memory<float>> outputs)
+    public void Run(IReadOnlyList<string> inputNames, IReadOnlyList<ReadOnlyMemory<float>> inputs,
+        IReadOnlyList<string> outputNames, IReadOnlyList<Memory<float>> outputs)
     {
         ArgumentNullException.ThrowIfNull(inputNames);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -280,7 +283,8 @@ public sealed class OnnxModel
         Frame f = plan.Rent();
         try
         {
-            foreach (GraphInput input in _graph.Inputs) inputs[IndexOf(inputNames, input.Name, nameof(inputNames))].Span.CopyTo(f.Write(input.Value));
+            foreach (GraphInput input in _graph.Inputs) inputs[IndexOf(inputNames, input.Name,
+                nameof(inputNames))].Span.CopyTo(f.Write(input.Value));
             Execute(f);
             for (int o = 0; o < outputs.Count; o++) f.Read(OutputValue(outputNames[o], o)).CopyTo(outputs[o].Span);
         }
@@ -333,7 +337,8 @@ public sealed class OnnxModel
         {
             long[] times = [.. Enumerable.Range(0, runs).Select(r => ticks[i, r]).Order()];
             double median = runs % 2 == 1 ? times[runs / 2] : (times[runs / 2 - 1] + times[runs / 2]) / 2.0;
-            profile.Add(new OnnxNodeProfile(_ops[i].Name, _ops[i].OpType, _graph.Names[_ops[i].Output], Array.AsReadOnly((int[])plan.Dims[_ops[i].Output]!.Clone()),
+            profile.Add(new OnnxNodeProfile(_ops[i].Name, _ops[i].OpType, _graph.Names[_ops[i].Output],
+                Array.AsReadOnly((int[])plan.Dims[_ops[i].Output]!.Clone()),
                 plan.Steps[i].Detail, median / perMicrosecond, times[0] / perMicrosecond));
         }
         return profile;

@@ -3,7 +3,8 @@ using Kernels.Onnx.Protobuf;
 namespace Kernels.Onnx.Export;
 
 /// <summary>An attribute of a written node: an int, a list of ints, a float, a string or a tensor.</summary>
-internal sealed record NodeAttribute(string Name, long? Int = null, long[]? Ints = null, float? Float = null, string? Text = null, OnnxTensor? Tensor = null);
+internal sealed record NodeAttribute(string Name, long? Int = null, long[]? Ints = null, float? Float = null, string? Text = null,
+    OnnxTensor? Tensor = null);
 
 /// <summary>
 /// Writes an ONNX model (IR version 8, one default-domain opset) field by field with onnx.proto's numbers: float
@@ -49,7 +50,8 @@ internal sealed class GraphWriter(string producer = "Kernels.Onnx")
         Tensor(name, dims, 7, t => t.Int64s(7, values));
 
     /// <summary>A float tensor whose dims and data need not agree (for tests of malformed files).</summary>
-    public GraphWriter RawInitializer(string name, long[] dims, int dataType, byte[] raw) => Tensor(name, dims, dataType, t => t.Bytes(9, raw));
+    public GraphWriter RawInitializer(string name, long[] dims, int dataType, byte[] raw) => Tensor(name, dims, dataType,
+        t => t.Bytes(9, raw));
 
     public GraphWriter Input(string name, params long[] dims) => Value(11, name, dims);
 
@@ -85,7 +87,8 @@ internal sealed class GraphWriter(string producer = "Kernels.Onnx")
         for (int i = 0; i < dims.Length; i++)
         {
             string? symbol = symbols?[i] ?? (dims[i] < 0 ? "N" : null);
-            shape.Message(1, symbol is not null ? new WireWriter().String(2, symbol) : new WireWriter().Int64(1, dims[i])); // dim_param or dim_value
+            shape.Message(1, symbol is not null ? new WireWriter().String(2, symbol) : new WireWriter().Int64(1,
+                dims[i])); // dim_param or dim_value
         }
         var tensor = new WireWriter().Varint(1, 1).Message(2, shape);                                   // elem_type FLOAT
         _graph.Message(field, new WireWriter().String(1, name).Message(2, new WireWriter().Message(1, tensor)));

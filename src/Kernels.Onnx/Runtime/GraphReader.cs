@@ -27,7 +27,8 @@ internal static class GraphReader
         var index = new Dictionary<string, int>();
         var symbols = new Dictionary<string, int>();
 
-        foreach (TensorMessage t in message.Initializers) index[t.Name] = graph.AddValue(t.Name, Constant(t, source, $"initializer '{t.Name}'"));
+        foreach (TensorMessage t in message.Initializers) index[t.Name] = graph.AddValue(t.Name, Constant(t, source,
+            $"initializer '{t.Name}'"));
         foreach (ValueInfoMessage input in message.Inputs)
         {
             if (options.Constants is { } bound && bound.TryGetValue(input.Name, out OnnxTensor? tensor))

@@ -142,7 +142,8 @@ internal sealed class Frame(Plan plan, float[] arena)
 
     public int[] Dims(int value) => Plan.Dims[value]!;
 
-    public ReadOnlySpan<float> Read(int value) => Plan.Constants[value] is float[] c ? c : arena.AsSpan((int)Plan.Offsets[value], Plan.Length(value));
+    public ReadOnlySpan<float> Read(int value) => Plan.Constants[value] is float[] c ? c : arena.AsSpan((int)Plan.Offsets[value],
+        Plan.Length(value));
 
     public Span<float> Write(int value) => arena.AsSpan((int)Plan.Offsets[value], Plan.Length(value));
 

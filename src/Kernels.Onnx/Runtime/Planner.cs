@@ -38,7 +38,8 @@ internal static class Planner
         return Place(graph, ops, steps, p, symbols ?? [], live, folding: symbols is null);
     }
 
-    private static Plan Place(Graph graph, IReadOnlyList<Op> ops, Step[] steps, PlanContext p, int[] symbols, IEnumerable<int> live, bool folding)
+    private static Plan Place(Graph graph, IReadOnlyList<Op> ops, Step[] steps, PlanContext p, int[] symbols,
+        IEnumerable<int> live, bool folding)
     {
         int count = graph.ValueCount, end = steps.Length;
         // A view's output is its source's buffer: root[v] is the value that owns v's storage.
@@ -71,7 +72,8 @@ internal static class Planner
         for (int v = 0; v < count; v++)
         {
             // Every value written (or given as an input) and not constant gets a buffer: one nothing reads lives for its step.
-            if (root[v] != v || first[v] == int.MaxValue || p.Floats[v] is not null || p.Types[v] != ElementType.Float || p.Dims[v] is null) continue;
+            if (root[v] != v || first[v] == int.MaxValue || p.Floats[v] is not null || p.Types[v] != ElementType.Float
+                || p.Dims[v] is null) continue;
             buffers.Add((v, Sizes.Elements(p.Dims[v]), first[v], Math.Max(first[v], last[v])));
         }
         for (int i = 0; i < steps.Length; i++)

@@ -41,7 +41,8 @@ internal sealed class ConvOp : Op
             throw c.Malformed($"kernel_shape [{string.Join(",", k)}] differs from W's {ws.H}x{ws.W}");
         float[] bias = c.Input(2) >= 0 ? c.ConstantFloats(2, "B") : new float[ws.N];
         if (bias.Length != ws.N) throw c.Malformed($"B has {bias.Length} values but W has {ws.N} filters");
-        return new ConvOp(c, weights, ws, (int)groups, ((int)dilations[0], (int)dilations[1]), bias, Window.Read(c, "padding a plane by 2^29 or more"));
+        return new ConvOp(c, weights, ws, (int)groups, ((int)dilations[0], (int)dilations[1]), bias, Window.Read(c,
+            "padding a plane by 2^29 or more"));
     }
 
     public override Step Plan(PlanContext p)
@@ -74,7 +75,8 @@ internal sealed class ConvOp : Op
         {
             Conv2DAlgorithm algorithm = Conv2D.Choose(input, _ws, parameters);
             if (!_prepared.TryGetValue((algorithm, parameters), out PreparedConv2DFilters? filters))
-                _prepared[(algorithm, parameters)] = filters = Conv2D.Prepare(new ReadOnlyNchwSpan<float>(_weights, _ws), _bias, parameters, algorithm);
+                _prepared[(algorithm, parameters)] = filters = Conv2D.Prepare(new ReadOnlyNchwSpan<float>(_weights, _ws), _bias,
+                    parameters, algorithm);
             return new ConvStep(this, filters);
         }
         catch (ArgumentException e)

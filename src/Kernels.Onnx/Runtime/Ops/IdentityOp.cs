@@ -16,7 +16,8 @@ internal sealed class IdentityOp(OpContext c) : Op(c.Node, [c.Input(0)], c.Suppo
     public static Op Dropout(OpContext c)
     {
         NodeAttributes a = c.Attributes;
-        a.OnlyKnown(c.Opset < 6 ? ["consumed_inputs", "is_test", "ratio"] : c.Opset < 7 ? ["is_test", "ratio"] : c.Opset < 12 ? ["ratio"] : ["seed"]);
+        a.OnlyKnown(c.Opset < 6 ? ["consumed_inputs", "is_test", "ratio"] : c.Opset < 7 ? ["is_test", "ratio"] : c.Opset < 12
+            ? ["ratio"] : ["seed"]);
         c.Arity(1, c.Opset >= 12 ? 3 : 1);
         if (c.Opset < 7 && a.Has("is_test") && a.Int("is_test", 0) == 0) throw a.Unsupported("is_test", "= 0 (training)");
         if (c.Input(2) >= 0 && (c.Constant(2) is not { } mode || (mode.Ints ?? []).Any(v => v != 0) || mode.Floats is not null))

@@ -10,7 +10,8 @@ namespace Kernels.Onnx.Runtime.Ops;
 /// this op from opset 17 and as
 /// ReduceMean, Sub, Pow, Sqrt, Div, Mul, Add before; both run.
 /// </summary>
-internal sealed class LayerNormOp(OpContext c, long axis, float epsilon) : Op(c.Node, c.Input(2) >= 0 ? [c.Input(0), c.Input(1), c.Input(2)] : [c.Input(0), c.Input(1)],
+internal sealed class LayerNormOp(OpContext c, long axis, float epsilon) : Op(c.Node, c.Input(2) >= 0 ? [c.Input(0), c.Input(1),
+    c.Input(2)] : [c.Input(0), c.Input(1)],
     c.SupportedOutputs(3))
 {
     public static Op Create(OpContext c)

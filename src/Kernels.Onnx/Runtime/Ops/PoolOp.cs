@@ -33,7 +33,8 @@ internal sealed class PoolOp : Op
     {
         // storage_order from opset 8, ceil_mode and dilations from 10.
         c.Attributes.OnlyKnown(c.Opset >= 10 ? ["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"]
-            : c.Opset >= 8 ? ["auto_pad", "kernel_shape", "pads", "storage_order", "strides"] : ["auto_pad", "kernel_shape", "pads", "strides"]);
+            : c.Opset >= 8 ? ["auto_pad", "kernel_shape", "pads", "storage_order", "strides"] : ["auto_pad", "kernel_shape",
+                "pads", "strides"]);
         if (c.Attributes.Int("storage_order", 0) != 0) throw c.Attributes.Unsupported("storage_order", "= 1 (column-major indices)");
         return Windowed(c, max: true);
     }
@@ -41,9 +42,11 @@ internal sealed class PoolOp : Op
     public static Op Average(OpContext c)
     {
         // count_include_pad from opset 7, ceil_mode from 10, dilations from 19.
-        c.Attributes.OnlyKnown(c.Opset >= 19 ? ["auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides"]
+        c.Attributes.OnlyKnown(c.Opset >= 19 ? ["auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads",
+            "strides"]
             : c.Opset >= 10 ? ["auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"]
-            : c.Opset >= 7 ? ["auto_pad", "count_include_pad", "kernel_shape", "pads", "strides"] : ["auto_pad", "kernel_shape", "pads", "strides"]);
+            : c.Opset >= 7 ? ["auto_pad", "count_include_pad", "kernel_shape", "pads", "strides"] : ["auto_pad", "kernel_shape",
+                "pads", "strides"]);
         return Windowed(c, max: false);
     }
 
@@ -62,7 +65,8 @@ internal sealed class PoolOp : Op
         if (window.H.Begin >= k[0] || window.H.End >= k[0] || window.W.Begin >= k[1] || window.W.End >= k[1])
             throw a.Unsupported("pads", $"= [{window.H.Begin},{window.W.Begin},{window.H.End},{window.W.End}] (not smaller than " +
                 $"the {k[0]}x{k[1]} kernel)");
-        return new PoolOp(c, max, global: false, (int)k[0], (int)k[1], window, a.Int("ceil_mode", 0) != 0, a.Int("count_include_pad", 0) != 0);
+        return new PoolOp(c, max, global: false, (int)k[0], (int)k[1], window, a.Int("ceil_mode", 0) != 0,
+            a.Int("count_include_pad", 0) != 0);
     }
 
     public override Step Plan(PlanContext p)
@@ -138,7 +142,8 @@ internal sealed class PoolOp : Op
             if (padded is Shape4 shape)
             {
                 Span<float> copy = f.Scratch(shape.Length);
-                Padding.Copy(input.Span, x, copy, [shape.N, shape.C, shape.H, shape.W], [0, 0, top, left], op._max ? float.NegativeInfinity : 0f);
+                Padding.Copy(input.Span, x, copy, [shape.N, shape.C, shape.H, shape.W], [0, 0, top, left], op._max
+                    ? float.NegativeInfinity : 0f);
                 input = new ReadOnlyNchwSpan<float>(copy, shape);
             }
             if (op._max)

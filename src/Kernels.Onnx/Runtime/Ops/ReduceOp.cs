@@ -29,7 +29,8 @@ internal sealed class ReduceOp(OpContext c, ReduceOp.Kind kind, long[]? axes, bo
         bool input = c.Opset >= axesInputSince;
         a.OnlyKnown(input ? ["keepdims", "noop_with_empty_axes"] : ["axes", "keepdims"]);
         c.Arity(1, input ? 2 : 1);
-        return new ReduceOp(c, kind, input ? null : a.Ints("axes"), a.Int("keepdims", 1) != 0, a.Int("noop_with_empty_axes", 0) != 0, input);
+        return new ReduceOp(c, kind, input ? null : a.Ints("axes"), a.Int("keepdims", 1) != 0, a.Int("noop_with_empty_axes",
+            0) != 0, input);
     }
 
     public override Step Plan(PlanContext p)

@@ -5,7 +5,8 @@ namespace Kernels.Onnx.Runtime.Ops;
 /// opset 5, the int64 input shape after (a constant, or a shape computed while planning); 0 copies the input's
 /// dimension (allowzero 0, the only form supported), one -1 takes what is left.
 /// </summary>
-internal sealed class ReshapeOp(OpContext c, long[]? shape) : Op(c.Node, c.Opset >= 5 ? [c.Input(0), c.Input(1)] : [c.Input(0)], c.SupportedOutputs(1))
+internal sealed class ReshapeOp(OpContext c, long[]? shape) : Op(c.Node, c.Opset >= 5 ? [c.Input(0), c.Input(1)] : [c.Input(0)],
+    c.SupportedOutputs(1))
 {
     private readonly long[]? _shape = shape;
 

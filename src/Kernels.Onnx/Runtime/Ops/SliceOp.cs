@@ -37,7 +37,8 @@ internal sealed class SliceOp : CopyOp
         int[] d = p.Dims[Inputs[0]]!;
         long[] starts = _starts ?? Ints(p, 1, "starts"), ends = _ends ?? Ints(p, 2, "ends");
         long[]? axes = _starts is null ? Optional(p, 3, "axes") : _axes, steps = _starts is null ? Optional(p, 4, "steps") : null;
-        if (ends.Length != starts.Length || axes is not null && axes.Length != starts.Length || steps is not null && steps.Length != starts.Length)
+        if (ends.Length != starts.Length || axes is not null && axes.Length != starts.Length || steps is not null
+            && steps.Length != starts.Length)
             throw Invalid($"starts {Format(starts)}, ends {Format(ends)}, axes {Format(axes ?? [])} and steps " +
                 $"{Format(steps ?? [])} differ in length");
         int[] at = axes is null ? [.. Enumerable.Range(0, starts.Length)] : Axes(axes, d.Length, "axes");

@@ -5,7 +5,8 @@ namespace Kernels.Onnx.Runtime.Ops;
 /// for int64 values known while planning. The axes are an attribute before opset 13 and an int64 input from 13
 /// (negative from 11); Squeeze without axes drops every 1.
 /// </summary>
-internal sealed class SqueezeOp(OpContext c, bool unsqueeze, long[]? axes) : Op(c.Node, c.Opset >= 13 ? [c.Input(0), c.Input(1)] : [c.Input(0)], c.SupportedOutputs(1))
+internal sealed class SqueezeOp(OpContext c, bool unsqueeze, long[]? axes) : Op(c.Node, c.Opset >= 13 ? [c.Input(0), c.Input(1)]
+    : [c.Input(0)], c.SupportedOutputs(1))
 {
     public static Op Squeeze(OpContext c) => Create(c, unsqueeze: false);
 

@@ -18,7 +18,8 @@ internal sealed class TransposeOp(OpContext c, long[]? perm) : CopyOp(c.Node, [c
     {
         int[] d = p.Dims[Inputs[0]]!;
         int[] order = perm is null ? [.. Enumerable.Range(0, d.Length).Reverse()]
-            : perm.Length == d.Length && perm.Order().SequenceEqual(Enumerable.Range(0, d.Length).Select(i => (long)i)) ? [.. perm.Select(i => (int)i)]
+            : perm.Length == d.Length && perm.Order().SequenceEqual(Enumerable.Range(0, d.Length).Select(i => (long)i))
+                ? [.. perm.Select(i => (int)i)]
             : throw Invalid($"perm {Format(perm)} is not a permutation of the {d.Length} axes of the input {Format(d)}");
         long[] inStrides = Strides(d);
         int[] y = [.. order.Select(k => d[k])];

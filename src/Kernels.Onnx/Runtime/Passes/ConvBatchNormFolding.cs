@@ -21,7 +21,8 @@ internal static class ConvBatchNormFolding
             Node bn = graph.Nodes[i];
             if (bn.OpType != "BatchNormalization" || bn.Inputs.Length < 1 || bn.Inputs[0] < 0) continue;
             if (!producer.TryGetValue(bn.Inputs[0], out Node? conv) || conv.OpType != "Conv" || readers[bn.Inputs[0]] != 1) continue;
-            if (conv.Inputs.Length < 2 || conv.Inputs[1] < 0 || graph.Constants[conv.Inputs[1]] is not { Floats: float[] w, Dims: [int f, _, _, _] } wt)
+            if (conv.Inputs.Length < 2 || conv.Inputs[1] < 0 || graph.Constants[conv.Inputs[1]] is not { Floats: float[] w,
+                Dims: [int f, _, _, _] } wt)
                 continue;
             float[]? b = conv.Inputs.Length > 2 && conv.Inputs[2] >= 0 ? graph.Constants[conv.Inputs[2]]?.Floats : new float[f];
             if (b is null || b.Length != f) continue; // the Conv refuses it itself
@@ -39,7 +40,8 @@ internal static class ConvBatchNormFolding
             int biases = graph.AddValue(graph.Names[conv.Inputs[1]] + "\u0000bias", new ConstantTensor([f], bias, null));
             int[] inputs = [conv.Inputs[0], weights, biases];
             int index = graph.Nodes.IndexOf(conv);
-            graph.Nodes[index] = new Node(conv.OpType, conv.Name, conv.Describe, conv.Attributes, inputs, [bn.Outputs[0], .. conv.Outputs[1..]]);
+            graph.Nodes[index] = new Node(conv.OpType, conv.Name, conv.Describe, conv.Attributes, inputs, [bn.Outputs[0],
+                .. conv.Outputs[1..]]);
             graph.Nodes.RemoveAt(i--);
         }
     }

@@ -96,7 +96,8 @@ internal sealed class BinaryOp<TOperator> : Op where TOperator : IBinaryOperator
                 return;
             }
             loops[0].Run<TOperator>(f.Read(op.Inputs[0]), f.Read(op.Inputs[1]), y);
-            for (int i = 2; i < op.Inputs.Length; i++) loops[i - 1].Run<TOperator>(y, f.Read(op.Inputs[i]), y); // in place: each element reads only itself
+            for (int i = 2; i < op.Inputs.Length; i++) loops[i - 1].Run<TOperator>(y, f.Read(op.Inputs[i]),
+                y); // in place: each element reads only itself
         }
     }
 }
